@@ -1,0 +1,103 @@
+/** Command-line parsing for `flyte-sandbox`, with errors that say which option is wrong. */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../engine/index.ts';
+import { parseJson } from '../engine/values/json.ts';
+import { JsonSyntaxError } from '../engine/values/json.ts';
+
+export const USAGE = `flyte-sandbox: run Flyte sandboxed tasks on the real Monty interpreter
+
+Usage:
+  flyte-sandbox list FILE [--json] [--python-version 3.12]
+  flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE]
+                    [--limits JSON|@file.json] [--externals a,b] [--raise-in-sandbox]
+                    [--python-version 3.12] [--json]
+
+  --task              the task's Python name, or its Flyte name (<env>.<function>, or name=)
+  --inputs            input values as JSON, or @path to a JSON file
+  --stubs             JSON file: {"fib": {"value": 55}, "add": {"python": "args[0] + args[1]"},
+                      "boom": {"raise": "ValueError: bad input"}}
+  --limits            {"maxDurationSecs": 60, "maxMemory": 536870912, "maxRecursionDepth": 1000}
+                      (the debugger's own limits: Flyte applies none)
+  --externals         register extra names (beyond production: Flyte would refuse them)
+  --raise-in-sandbox  raise an external call's exception inside the sandbox (beyond production:
+                      Flyte ends the run instead)
+  --python-version    the production interpreter (3.10-3.14): decides which names Flyte registers
+  --json              one JSON document on stdout
+
+Exit codes: 0 ok, 1 the sandboxed task failed, 2 bad usage.`;
+
+export interface CliArgs {
+  command: 'list' | 'run' | 'help';
+  file?: string;
+  task?: string;
+  inputs?: string;
+  stubs?: string;
+  limits?: string;
+  externals: string[];
+  raiseInSandbox: boolean;
+  pythonVersion?: string;
+  json: boolean;
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        task: { type: 'string' },
+        inputs: { type: 'string' },
+        stubs: { type: 'string' },
+        limits: { type: 'string' },
+        externals: { type: 'string' },
+        'raise-in-sandbox': { type: 'boolean', default: false },
+        'python-version': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify .*$/s, ''));
+  }
+  const [command, file, ...rest] = parsed.positionals;
+  if (parsed.values.help || command === undefined || command === 'help') return { command: 'help', externals: [], raiseInSandbox: false, json: false };
+  if (command !== 'list' && command !== 'run') throw new UsageError(`unknown command '${command}' (expected list or run)`);
+  if (!file) throw new UsageError(`${command} needs a Python file`);
+  if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  const v = parsed.values;
+  if (v['python-version'] !== undefined && !/^3\.1[0-4]$/.test(v['python-version'])) throw new UsageError(`--python-version must be one of 3.10, 3.11, 3.12, 3.13, 3.14; got '${v['python-version']}'`);
+  return {
+    command,
+    file,
+    ...(v.task !== undefined ? { task: v.task } : {}),
+    ...(v.inputs !== undefined ? { inputs: v.inputs } : {}),
+    ...(v.stubs !== undefined ? { stubs: v.stubs } : {}),
+    ...(v.limits !== undefined ? { limits: v.limits } : {}),
+    externals: v.externals ? v.externals.split(',').map(s => s.trim()).filter(Boolean) : [],
+    raiseInSandbox: v['raise-in-sandbox'] ?? false,
+    ...(v['python-version'] !== undefined ? { pythonVersion: v['python-version'] } : {}),
+    json: v.json ?? false,
+  };
+}
+
+/** `--inputs '{"n": 3}'` or `--inputs @inputs.json`. */
+export async function jsonArgument(value: string, option: string): Promise<unknown> {
+  let text = value;
+  let where = option;
+  if (value.startsWith('@')) {
+    where = value.slice(1);
+    try {
+      text = await readFile(where, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read ${option} file: ${(e as Error).message}`, where);
+    }
+  }
+  try {
+    return parseJson(text);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new UsageError(`malformed JSON: ${e.message}`, value.startsWith('@') ? `${where}:${e.line}:${e.column}` : option);
+    throw e;
+  }
+}

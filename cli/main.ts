@@ -1,0 +1,54 @@
+/** `flyte-sandbox`: the headless runner, a thin client of the engine. */
+import { relative } from 'node:path';
+import { loadProgram, pyRepr, resolveLimits, SandboxRun, StubResolver, loadStubs, UsageError, type PythonVersion, type Resolver } from '../engine/index.ts';
+import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
+import { callLine, describeProgram, formatFailure, programJson, runJson } from './format.ts';
+
+async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
+  const program = await loadProgram(args.file!, args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {});
+  if (args.command === 'list') {
+    out(args.json ? programJson(program) : describeProgram(program));
+    return 0;
+  }
+  const task = program.findTask(args.task);
+  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : undefined;
+  const limits = resolveLimits(args.limits !== undefined ? await jsonArgument(args.limits, '--limits') : undefined, '--limits');
+  const resolvers: Resolver[] = [];
+  if (args.stubs !== undefined) {
+    const stubs = await loadStubs(args.stubs);
+    const unknown = [...stubs.keys()].filter(n => !task.registry.get(n) && !args.externals.includes(n));
+    if (unknown.length) process.stderr.write(`warning: ${args.stubs}: stub${unknown.length > 1 ? 's' : ''} for ${unknown.join(', ')} will never be used: ${task.name} may call only ${task.registry.names().join(', ') || '(nothing)'}\n`);
+    resolvers.push(new StubResolver(stubs));
+  }
+  const sandboxRun = new SandboxRun(task, { inputs, resolvers, limits, raiseInSandbox: args.raiseInSandbox, externals: args.externals });
+  if (!args.json) {
+    out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
+    sandboxRun.on('result', r => out(callLine(r)));
+    sandboxRun.on('output', text => process.stdout.write(text));
+  }
+  const result = await sandboxRun.execute();
+  if (args.json) out(runJson(result));
+  else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
+  else out(formatFailure(result.error!));
+  return result.status === 'ok' ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(s + '\n');
+  try {
+    const args = parseCli(argv);
+    if (args.command === 'help') {
+      out(USAGE);
+      return 0;
+    }
+    return await run(args, out);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`flyte-sandbox: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,97 @@
+/**
+ * One external call from start to finish: a record in the trace, the
+ * resolver chain, and the result validated on its way into the sandbox
+ * (`_to_monty`). Synchronous when the resolver answers synchronously.
+ */
+import { hostResultToMonty, IoValidationError } from '../marshal.ts';
+import type { RegistryEntry } from '../registry.ts';
+import { isThenable, type CallOutcome, type CallRecord, type ExternalCall, type SandboxFailure } from './outcome.ts';
+import type { ResolverChain } from './resolvers.ts';
+
+/** Ends the run with a failure; thrown from deep inside the loop, caught once at the top. */
+export class RunFailure extends Error {
+  constructor(readonly failure: SandboxFailure) {
+    super(`${failure.type}: ${failure.message}`);
+  }
+}
+
+export interface CallSink {
+  started(record: CallRecord): void;
+  finished(record: CallRecord): void;
+}
+
+export class Dispatcher {
+  readonly records: CallRecord[] = [];
+  private readonly t0 = performance.now();
+
+  constructor(private readonly chain: ResolverChain, private readonly sink: CallSink, private readonly signal: AbortSignal) {}
+
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  begin(fn: string, args: unknown[], kwargs: Record<string, unknown>, mapParent?: number, mapIndex?: number): CallRecord {
+    const record: CallRecord = { seq: this.records.length + 1, function: fn, args, kwargs, status: 'pending', startedAt: this.now() };
+    if (mapParent !== undefined) {
+      record.mapParent = mapParent;
+      record.mapIndex = mapIndex;
+    }
+    this.records.push(record);
+    this.sink.started(record);
+    return record;
+  }
+
+  finish(record: CallRecord, outcome: CallOutcome): void {
+    record.durationMs = this.now() - record.startedAt;
+    record.source = outcome.source;
+    if (outcome.kind === 'return') {
+      record.status = 'returned';
+      record.result = outcome.value;
+    } else {
+      record.status = 'raised';
+      record.error = { type: outcome.type, message: outcome.message, ...(outcome.traceback ? { traceback: outcome.traceback } : {}) };
+    }
+    this.sink.finished(record);
+  }
+
+  cancel(record: CallRecord): void {
+    if (record.status !== 'pending') return;
+    record.status = 'cancelled';
+    record.durationMs = this.now() - record.startedAt;
+    this.sink.finished(record);
+  }
+
+  /** Resolve a call to a registered external; the outcome's value is already marshaled for Monty. */
+  dispatch(entry: RegistryEntry, args: unknown[], kwargs: Record<string, unknown>, mapParent?: number, mapIndex?: number): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
+    const record = this.begin(entry.name, args, kwargs, mapParent, mapIndex);
+    const call: ExternalCall = { seq: record.seq, function: entry.name, args, kwargs, entry, signal: this.signal, ...(mapParent !== undefined ? { mapParent, mapIndex } : {}) };
+    const r = this.chain.resolve(call);
+    const outcome = isThenable(r) ? Promise.resolve(r).then(o => this.settle(record, o)) : this.settle(record, r);
+    return { record, outcome };
+  }
+
+  private settle(record: CallRecord, outcome: CallOutcome | undefined): CallOutcome {
+    if (!outcome) {
+      this.cancel(record);
+      throw new RunFailure({
+        type: 'NoResultError',
+        message: `no stub, cassette or forward for ${record.function}()`,
+        origin: 'unresolved',
+        frames: [],
+        call: record.seq,
+        hint: `give it a result: a stub such as {"${record.function}": {"value": ...}}, a cassette to replay, or forward it to Python`,
+      });
+    }
+    if (outcome.kind === 'return') {
+      try {
+        outcome = { ...outcome, value: hostResultToMonty(outcome.value, `result of ${record.function}()`) };
+      } catch (e) {
+        if (!(e instanceof IoValidationError)) throw e;
+        this.finish(record, { kind: 'raise', type: e.typeName, message: e.message, source: outcome.source });
+        throw new RunFailure({ type: e.typeName, message: e.message, origin: 'marshal', frames: [], call: record.seq, hint: `the ${outcome.source} result for ${record.function}() holds a malformed ${e.kind} at ${e.path}: Flyte could not build it (${e.field}: ${e.problem})` });
+      }
+    }
+    this.finish(record, outcome);
+    return outcome;
+  }
+}

@@ -1,0 +1,83 @@
+/** What an external call came back with, and the records the trace keeps of it. */
+import type { FilePosition } from '../python/module.ts';
+import type { RegistryEntry } from '../registry.ts';
+
+/** Who produced a call's result. */
+export type ResultSource = 'interactive' | 'stub' | 'cassette' | 'forward' | 'flyte_map';
+
+export type CallOutcome =
+  | { kind: 'return'; value: unknown; source: ResultSource }
+  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource };
+
+/** A call the sandbox made, as a resolver sees it. */
+export interface ExternalCall {
+  seq: number;
+  function: string;
+  /** Exactly as Monty gave them (IO handles are tagged dicts). */
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  entry: RegistryEntry;
+  mapParent?: number;
+  mapIndex?: number;
+  /** Aborted when the run no longer wants the result (run stopped, a sibling map item failed). */
+  signal: AbortSignal;
+}
+
+export type CallStatus = 'pending' | 'returned' | 'raised' | 'cancelled';
+
+export interface CallRecord {
+  seq: number;
+  function: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  status: CallStatus;
+  /** The value handed back to the sandbox (after `_to_monty`). */
+  result?: unknown;
+  error?: { type: string; message: string; traceback?: string };
+  source?: ResultSource;
+  /** ms since the run started */
+  startedAt: number;
+  durationMs?: number;
+  mapParent?: number;
+  mapIndex?: number;
+  /** Where the call was made, when it was looked up (only on demand: it costs a probe). */
+  site?: FilePosition;
+}
+
+export interface Frame {
+  file: string;
+  line: number;
+  column: number;
+  function: string;
+  sourceLine?: string;
+}
+
+/** Where a failure comes from, so clients can explain it. */
+export type FailureOrigin =
+  | 'sandbox' // the code raised inside Monty (incl. NameError, limits)
+  | 'external' // an external call raised: Flyte ends the run with it
+  | 'refused' // a call to an unregistered name
+  | 'marshal' // an IO handle failed Flyte's validation
+  | 'flyte_map' // flyte_map's own validation
+  | 'limit' // a resource limit of the debugger
+  | 'definition' // Flyte would not even define the task
+  | 'syntax' // Monty cannot parse or does not support the code
+  | 'unresolved' // no stub, cassette or forward for a call (a debugger condition, not production)
+  | 'stopped'; // the client stopped the run
+
+export interface SandboxFailure {
+  type: string;
+  message: string;
+  origin: FailureOrigin;
+  frames: Frame[];
+  /** What the debugger adds to Flyte's message: why, and what to do. */
+  hint?: string;
+  /** The call that failed, by seq. */
+  call?: number;
+  /** A Python traceback from a forwarded call. */
+  traceback?: string;
+}
+
+export function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}

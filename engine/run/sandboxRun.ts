@@ -1,0 +1,276 @@
+/**
+ * The engine loop: Flyte's `ExternalFunctionBridge.execute_monty` on the real
+ * interpreter. Start, and at every pause: a name lookup resumes as NameError;
+ * `flyte_map` fans out; a registered external goes to the resolver chain; any
+ * other call ends the run exactly as Flyte ends it. An exception from an
+ * external call ends the run too (Flyte never raises it inside the sandbox)
+ * unless the run opts into `raiseInSandbox`.
+ *
+ * Knows nothing of DAP or VS Code: clients listen to its events.
+ */
+import { EventEmitter } from 'node:events';
+import { Monty, MontyComplete, MontyNameLookup, MontyRuntimeError, MontySnapshot, MontySyntaxError } from '@pydantic/monty';
+import type { SandboxTask } from '../extract/tasks.ts';
+import { fromMonty, IoValidationError, toMonty } from '../marshal.ts';
+import { firstSyntaxError, parsePython } from '../python/parser.ts';
+import { UNKNOWN_EXTERNAL, type Registry } from '../registry.ts';
+import { sandboxException } from '../values/exceptions.ts';
+import { Dispatcher, RunFailure } from './dispatch.ts';
+import { planFlyteMap, runFlyteMap } from './flyteMap.ts';
+import { buildInputs } from './inputs.ts';
+import { DEFAULT_LIMITS, limitHint, montyLimits, type Limits } from './limits.ts';
+import { isThenable, type CallOutcome, type CallRecord, type FailureOrigin, type SandboxFailure } from './outcome.ts';
+import { mapFrames, probe, type ProbeResult } from './probe.ts';
+import { ResolverChain, type Resolver } from './resolvers.ts';
+
+export interface RunOptions {
+  /** Input values by name (a dict: Map or plain object). */
+  inputs?: unknown;
+  /** Tried in order for every external call. */
+  resolvers?: readonly Resolver[];
+  limits?: Limits;
+  /** Beyond production: raise an external call's exception inside the sandbox instead of ending the run. */
+  raiseInSandbox?: boolean;
+  /** Beyond production: names to register on top of what Flyte discovers. */
+  externals?: readonly string[];
+}
+
+export interface RunResult {
+  status: 'ok' | 'error';
+  /** The task's return value as Monty gave it (IO handles as tagged dicts). */
+  output?: unknown;
+  error?: SandboxFailure;
+  calls: CallRecord[];
+  stdout: string;
+  durationMs: number;
+}
+
+export interface RunEvents {
+  call: [CallRecord];
+  result: [CallRecord];
+  output: [string];
+  end: [RunResult];
+}
+
+type Progress = MontySnapshot | MontyNameLookup | MontyComplete;
+
+const YIELD_EVERY_MS = 50;
+
+export class SandboxRun extends EventEmitter<RunEvents> {
+  readonly registry: Registry;
+  readonly limits: Limits;
+  stdout = '';
+  private readonly dispatcher: Dispatcher;
+  private readonly abort = new AbortController();
+  private paused: MontySnapshot | undefined;
+  private readonly printCallback = (_stream: string, text: string): undefined => {
+    this.stdout += text;
+    this.emit('output', text);
+  };
+
+  constructor(readonly task: SandboxTask, readonly options: RunOptions = {}) {
+    super();
+    this.registry = options.externals?.length ? task.registry.withExtra(options.externals) : task.registry;
+    this.limits = options.limits ?? { ...DEFAULT_LIMITS };
+    this.dispatcher = new Dispatcher(new ResolverChain(options.resolvers ?? []), {
+      started: r => this.emit('call', r),
+      finished: r => this.emit('result', r),
+    }, this.abort.signal);
+  }
+
+  get calls(): readonly CallRecord[] {
+    return this.dispatcher.records;
+  }
+
+  /** Where the sandbox is paused, while an external call is being resolved. */
+  probe(): ProbeResult | undefined {
+    return this.paused ? probe(this.task, this.paused) : undefined;
+  }
+
+  /** End the run: pending calls are abandoned, `execute()` resolves with a 'stopped' failure. */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  async execute(): Promise<RunResult> {
+    let result: RunResult;
+    try {
+      const output = await this.loop();
+      result = { status: 'ok', output, calls: this.dispatcher.records, stdout: this.stdout, durationMs: this.dispatcher.now() };
+    } catch (e) {
+      result = { status: 'error', error: this.failureOf(e), calls: this.dispatcher.records, stdout: this.stdout, durationMs: this.dispatcher.now() };
+    } finally {
+      for (const r of this.dispatcher.records) this.dispatcher.cancel(r);
+      this.paused = undefined;
+    }
+    this.emit('end', result);
+    return result;
+  }
+
+  private failureOf(e: unknown): SandboxFailure {
+    if (e instanceof RunFailure) {
+      const f = e.failure;
+      if (f.frames.length === 0 && this.paused) return { ...f, frames: probe(this.task, this.paused).frames };
+      return f;
+    }
+    if (e instanceof MontyRuntimeError) {
+      const { typeName, message } = e.exception;
+      const hint = limitHint(typeName, message, this.limits);
+      const origin: FailureOrigin = hint ? 'limit' : 'sandbox';
+      return { type: typeName, message, origin, frames: mapFrames(this.task, e.traceback()), ...(hint ? { hint } : {}) };
+    }
+    throw e;
+  }
+
+  private fail(type: string, message: string, origin: FailureOrigin, extra: Partial<SandboxFailure> = {}): never {
+    throw new RunFailure({ type, message, origin, frames: [], ...extra });
+  }
+
+  private async compile(): Promise<Monty> {
+    const def = this.task.definitionErrors[0];
+    if (def) {
+      this.fail(def.type, def.message, 'definition', {
+        frames: [{ file: def.at.file, line: def.at.line, column: def.at.column, function: '<module>', sourceLine: this.task.module.lineText(def.at.line).trim() }],
+        hint: 'Flyte raises this while defining the task (when the module is imported), so the task never runs in production either',
+      });
+    }
+    const names = this.task.inputNames;
+    try {
+      return new Monty(this.task.code, { scriptName: this.task.module.path, ...(names.length ? { inputs: names } : {}) });
+    } catch (e) {
+      if (e instanceof MontySyntaxError) {
+        const err = firstSyntaxError((await parsePython(this.task.code)).rootNode);
+        const pos = err ? this.task.sourceMap.toFile(err.startPosition.row + 1, err.startPosition.column + 1) : this.task.at;
+        this.fail('SyntaxError', e.exception.message, 'syntax', { frames: [{ file: pos.file, line: pos.line, column: pos.column, function: this.task.name, sourceLine: this.task.module.lineText(pos.line).trim() }] });
+      }
+      if (e instanceof MontyRuntimeError) {
+        this.fail(e.exception.typeName, e.exception.message, 'syntax', { frames: mapFrames(this.task, e.traceback()), hint: 'Monty, the sandbox interpreter, does not support this syntax: production fails the same way' });
+      }
+      throw e;
+    }
+  }
+
+  private async loop(): Promise<unknown> {
+    const monty = await this.compile();
+    const inputs = buildInputs(this.task, this.options.inputs);
+    const limits = montyLimits(this.limits);
+    const printCallback = this.printCallback;
+    // Monty's clock runs while we are paused too: restart it once host time adds up (see monty-js-notes.md).
+    const resetAfterMs = Math.max(50, this.limits.maxDurationSecs * 10);
+    let hostMs = 0;
+    let lastYield = performance.now();
+
+    let progress: Progress = monty.start({ ...(this.task.inputNames.length ? { inputs } : {}), limits, printCallback });
+    for (;;) {
+      if (progress instanceof MontyComplete) return this.finalOutput(progress.output);
+      const pausedAt = performance.now();
+      if (pausedAt - lastYield > YIELD_EVERY_MS) {
+        await new Promise(setImmediate);
+        lastYield = performance.now();
+      }
+      if (this.abort.signal.aborted) this.fail('RunStopped', 'the run was stopped', 'stopped');
+      if (progress instanceof MontyNameLookup) {
+        progress = progress.resume();
+        continue;
+      }
+      const snapshot: MontySnapshot = progress;
+      this.paused = snapshot;
+      const step = this.handle(snapshot);
+      const outcome = isThenable(step.outcome) ? await this.unlessStopped(step.outcome) : step.outcome;
+      hostMs += performance.now() - pausedAt;
+      let resumable: MontySnapshot = snapshot;
+      if (hostMs > resetAfterMs) {
+        resumable = MontySnapshot.load(snapshot.dump(), { printCallback });
+        hostMs = 0;
+      }
+      if (outcome.kind === 'return') {
+        this.paused = undefined;
+        progress = resumable.resume({ returnValue: outcome.value });
+      } else if (this.options.raiseInSandbox) {
+        this.paused = undefined;
+        progress = resumable.resume({ exception: sandboxException(outcome.type, outcome.message) });
+      } else {
+        this.externalFailure(snapshot, step.record, outcome);
+      }
+    }
+  }
+
+  private unlessStopped<T>(p: Promise<T>): Promise<T> {
+    const signal = this.abort.signal;
+    if (signal.aborted) return Promise.reject(new RunFailure({ type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] }));
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new RunFailure({ type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(v => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      }, e => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      });
+    });
+  }
+
+  /** `_from_monty` on the final output: a malformed IO handle fails the run, as it does in Flyte. */
+  private finalOutput(output: unknown): unknown {
+    try {
+      return toMonty(fromMonty(output, 'output'));
+    } catch (e) {
+      if (e instanceof IoValidationError) this.fail(e.typeName, e.message, 'marshal', { hint: `the task's return value holds a malformed ${e.kind} at ${e.path}` });
+      throw e;
+    }
+  }
+
+  /** The bridge's per-snapshot step. */
+  private handle(snapshot: MontySnapshot): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
+    const name = snapshot.functionName;
+    const args = snapshot.args;
+    const kwargs = snapshot.kwargs;
+    if (name === 'flyte_map') return this.flyteMap(args, kwargs);
+    const entry = this.registry.get(name);
+    if (!entry) {
+      const hint = this.registry.refusalHint(name);
+      this.fail('RuntimeError', UNKNOWN_EXTERNAL + name, 'refused', hint ? { hint } : {});
+    }
+    this.unmarshalArgs(name, args, kwargs);
+    return this.dispatcher.dispatch(entry, args, kwargs);
+  }
+
+  /** Flyte unmarshals every argument before the call: a malformed File fails there. */
+  private unmarshalArgs(fn: string, args: unknown[], kwargs: Record<string, unknown>): void {
+    try {
+      for (let i = 0; i < args.length; i++) if (args[i] !== null && typeof args[i] === 'object') fromMonty(args[i], `args[${i}]`);
+      for (const k in kwargs) if (kwargs[k] !== null && typeof kwargs[k] === 'object') fromMonty(kwargs[k], `kwargs['${k}']`);
+    } catch (e) {
+      if (e instanceof IoValidationError) this.fail(e.typeName, e.message, 'marshal', { hint: `${fn}() was called with a malformed ${e.kind} at ${e.path}: Flyte's ${e.kind}.model_validate rejects it before the call` });
+      throw e;
+    }
+  }
+
+  private flyteMap(args: unknown[], kwargs: Record<string, unknown>): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
+    this.unmarshalArgs('flyte_map', args, kwargs);
+    const parent = this.dispatcher.begin('flyte_map', args, kwargs);
+    const plan = planFlyteMap(this.registry, args, kwargs);
+    const finish = (o: CallOutcome): CallOutcome => {
+      this.dispatcher.finish(parent, o);
+      return o;
+    };
+    if ('kind' in plan) return { record: parent, outcome: finish(plan) };
+    const outcome = runFlyteMap(plan, this.registry, this.dispatcher, parent);
+    return { record: parent, outcome: isThenable(outcome) ? outcome.then(finish) : finish(outcome) };
+  }
+
+  private externalFailure(snapshot: MontySnapshot, record: CallRecord, outcome: Extract<CallOutcome, { kind: 'raise' }>): never {
+    const where = probe(this.task, snapshot).frames;
+    // flyte_map's own checks raise with source 'flyte_map'; a failed item keeps the source of its result.
+    if (outcome.source === 'flyte_map') this.fail(outcome.type, outcome.message, 'flyte_map', { frames: where, call: record.seq });
+    const item = record.function === 'flyte_map' ? this.dispatcher.records.find(r => r.mapParent === record.seq && r.status === 'raised' && r.error?.message === outcome.message) : undefined;
+    const culprit = item ? `flyte_map item ${item.mapIndex} (${item.function}, ${outcome.source})` : `the ${outcome.source} result of ${record.function}()`;
+    this.fail(outcome.type, outcome.message, 'external', {
+      frames: where,
+      call: item?.seq ?? record.seq,
+      hint: `raised by ${culprit}. In Flyte an exception from an external call ends the run: the sandbox's own try/except never sees it. Set raiseInSandbox to raise it inside the sandbox instead (not what production does).`,
+      ...(outcome.traceback ? { traceback: outcome.traceback } : {}),
+    });
+  }
+}
