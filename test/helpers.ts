@@ -27,7 +27,12 @@ export async function program(source: string, options: ProgramOptions & { files?
   return loadProgram(join(dir, name), options);
 }
 
-export const HEADER = 'import flyte\nenv = flyte.TaskEnvironment(name="env")\n';
+const HEADER = 'import flyte\nenv = flyte.TaskEnvironment(name="env")\n';
+
+/** A module with \`flyte\` imported and an environment named "env", then \`body\` (dedented). */
+export function flow(body: string): string {
+  return HEADER + dedent(body);
+}
 
 export async function runTask(source: string, stubs: Record<string, unknown> = {}, options: RunOptions & { task?: string; resolvers?: Resolver[] } = {}): Promise<RunResult> {
   const p = await program(source);

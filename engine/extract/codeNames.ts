@@ -264,6 +264,16 @@ class Walker {
     // The outermost iterable is evaluated in the enclosing scope, in every version.
     if (firstIterable) this.visit(firstIterable);
     if (!inline) {
+      // A walrus inside a comprehension binds in the enclosing function, even when the comprehension is its own code object.
+      const bindWalrus = (n: SyntaxNode) => {
+        if (n.type === 'lambda' || n.type === 'function_definition') return;
+        if (n.type === 'named_expression') {
+          const name = field(n, 'name');
+          if (name) this.bind(name.text);
+        }
+        for (const c of namedChildren(n)) bindWalrus(c);
+      };
+      bindWalrus(node);
       for (const c of namedChildren(node)) {
         if (c.id === first?.id) {
           const left = field(c, 'left');

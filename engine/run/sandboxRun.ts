@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS, limitHint, montyLimits, type Limits } from './limits.ts
 import { isThenable, type CallOutcome, type CallRecord, type FailureOrigin, type SandboxFailure } from './outcome.ts';
 import { mapFrames, probe, type ProbeResult } from './probe.ts';
 import { ResolverChain, type Resolver } from './resolvers.ts';
+import { locateRunaway } from './runaway.ts';
 
 export interface RunOptions {
   /** Input values by name (a dict: Map or plain object). */
@@ -63,6 +64,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private readonly dispatcher: Dispatcher;
   private readonly abort = new AbortController();
   private paused: MontySnapshot | undefined;
+  private montyInputs: Record<string, unknown> = {};
   private readonly printCallback = (_stream: string, text: string): undefined => {
     this.stdout += text;
     this.emit('output', text);
@@ -98,7 +100,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       const output = await this.loop();
       result = { status: 'ok', output, calls: this.dispatcher.records, stdout: this.stdout, durationMs: this.dispatcher.now() };
     } catch (e) {
-      result = { status: 'error', error: this.failureOf(e), calls: this.dispatcher.records, stdout: this.stdout, durationMs: this.dispatcher.now() };
+      result = { status: 'error', error: await this.failureOf(e), calls: this.dispatcher.records, stdout: this.stdout, durationMs: this.dispatcher.now() };
     } finally {
       for (const r of this.dispatcher.records) this.dispatcher.cancel(r);
       this.paused = undefined;
@@ -107,7 +109,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     return result;
   }
 
-  private failureOf(e: unknown): SandboxFailure {
+  private async failureOf(e: unknown): Promise<SandboxFailure> {
     if (e instanceof RunFailure) {
       const f = e.failure;
       if (f.frames.length === 0 && this.paused) return { ...f, frames: probe(this.task, this.paused).frames };
@@ -117,7 +119,12 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       const { typeName, message } = e.exception;
       const hint = limitHint(typeName, message, this.limits);
       const origin: FailureOrigin = hint ? 'limit' : 'sandbox';
-      return { type: typeName, message, origin, frames: mapFrames(this.task, e.traceback()), ...(hint ? { hint } : {}) };
+      const frames = mapFrames(this.task, e.traceback());
+      if (origin === 'limit' && frames.length === 0) {
+        const guess = await locateRunaway(this.task, this.montyInputs, this.dispatcher.records);
+        return { type: typeName, message, origin, frames: guess.frames, hint: `${hint}. ${guess.note}` };
+      }
+      return { type: typeName, message, origin, frames, ...(hint ? { hint } : {}) };
     }
     throw e;
   }
@@ -153,6 +160,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private async loop(): Promise<unknown> {
     const monty = await this.compile();
     const inputs = buildInputs(this.task, this.options.inputs);
+    this.montyInputs = inputs;
     const limits = montyLimits(this.limits);
     const printCallback = this.printCallback;
     // Monty's clock runs while we are paused too: restart it once host time adds up (see monty-js-notes.md).
