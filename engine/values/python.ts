@@ -96,17 +96,18 @@ function reprString(s: string): string {
 }
 
 function reprBytes(b: Buffer): string {
-  let out = "b'";
+  const quote = b.includes(0x27) && !b.includes(0x22) ? '"' : "'";
+  let out = 'b' + quote;
   for (const byte of b) {
     const ch = String.fromCharCode(byte);
-    if (ch === "'" || ch === '\\') out += '\\' + ch;
+    if (ch === quote || ch === '\\') out += '\\' + ch;
     else if (byte === 10) out += '\\n';
     else if (byte === 13) out += '\\r';
     else if (byte === 9) out += '\\t';
     else if (byte < 0x20 || byte >= 0x7f) out += '\\x' + byte.toString(16).padStart(2, '0');
     else out += ch;
   }
-  return out + "'";
+  return out + quote;
 }
 
 function reprFloat(n: number): string {
