@@ -1,6 +1,6 @@
 /** `flyte-sandbox`: the headless runner, a thin client of the engine. */
 import { relative } from 'node:path';
-import { loadProgram, pyRepr, resolveLimits, SandboxRun, StubResolver, loadStubs, UsageError, type PythonVersion, type Resolver } from '../engine/index.ts';
+import { buildInputs, loadProgram, pyRepr, resolveLimits, SandboxRun, StubResolver, loadStubs, UsageError, type PythonVersion, type Resolver } from '../engine/index.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
 import { callLine, describeProgram, formatFailure, programJson, runJson } from './format.ts';
 
@@ -12,6 +12,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
   }
   const task = program.findTask(args.task);
   const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : undefined;
+  buildInputs(task, inputs, args.inputs?.startsWith('@') ? args.inputs.slice(1) : '--inputs');
   const limits = resolveLimits(args.limits !== undefined ? await jsonArgument(args.limits, '--limits') : undefined, '--limits');
   const resolvers: Resolver[] = [];
   if (args.stubs !== undefined) {

@@ -5,6 +5,7 @@ export { fromMonty, hostResultToMonty, IO_TYPE_KEY, IoHandle, ioProblems, ioView
 export { loadProgram, type Program, type ProgramOptions } from './program.ts';
 export type { FilePosition } from './python/module.ts';
 export { Registry, type RegistryEntry } from './registry.ts';
+export { buildInputs } from './run/inputs.ts';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './run/limits.ts';
 export type { CallOutcome, CallRecord, ExternalCall, FailureOrigin, Frame, ResultSource, SandboxFailure } from './run/outcome.ts';
 export type { Resolver } from './run/resolvers.ts';
