@@ -5,7 +5,7 @@
  */
 import { hostResultToMonty, IoValidationError } from '../marshal.ts';
 import type { RegistryEntry } from '../registry.ts';
-import { isThenable, type CallOutcome, type CallRecord, type ExternalCall, type SandboxFailure } from './outcome.ts';
+import { CallRecord, isThenable, type CallOutcome, type ExternalCall, type SandboxFailure } from './outcome.ts';
 import type { ResolverChain } from './resolvers.ts';
 
 /** Ends the run with a failure; thrown from deep inside the loop, caught once at the top. */
@@ -26,23 +26,24 @@ export class Dispatcher {
 
   constructor(private readonly chain: ResolverChain, private readonly sink: CallSink, private readonly signal: AbortSignal) {}
 
+  /** ms since the run started */
   now(): number {
     return performance.now() - this.t0;
   }
 
+  private nowUs(): number {
+    return Math.round((performance.now() - this.t0) * 1000);
+  }
+
   begin(fn: string, args: unknown[], kwargs: Record<string, unknown>, mapParent?: number, mapIndex?: number): CallRecord {
-    const record: CallRecord = { seq: this.records.length + 1, function: fn, args, kwargs, status: 'pending', startedAt: this.now() };
-    if (mapParent !== undefined) {
-      record.mapParent = mapParent;
-      record.mapIndex = mapIndex;
-    }
+    const record = new CallRecord(this.records.length + 1, fn, args, kwargs, this.nowUs(), mapParent, mapIndex);
     this.records.push(record);
     this.sink.started(record);
     return record;
   }
 
   finish(record: CallRecord, outcome: CallOutcome): void {
-    record.durationMs = this.now() - record.startedAt;
+    record.durationUs = this.nowUs() - record.startedUs;
     record.source = outcome.source;
     if (outcome.kind === 'return') {
       record.status = 'returned';
@@ -57,14 +58,14 @@ export class Dispatcher {
   cancel(record: CallRecord): void {
     if (record.status !== 'pending') return;
     record.status = 'cancelled';
-    record.durationMs = this.now() - record.startedAt;
+    record.durationUs = this.nowUs() - record.startedUs;
     this.sink.finished(record);
   }
 
   /** Resolve a call to a registered external; the outcome's value is already marshaled for Monty. */
   dispatch(entry: RegistryEntry, args: unknown[], kwargs: Record<string, unknown>, mapParent?: number, mapIndex?: number): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
     const record = this.begin(entry.name, args, kwargs, mapParent, mapIndex);
-    const call: ExternalCall = { seq: record.seq, function: entry.name, args, kwargs, entry, signal: this.signal, ...(mapParent !== undefined ? { mapParent, mapIndex } : {}) };
+    const call: ExternalCall = { seq: record.seq, function: entry.name, args, kwargs, entry, signal: this.signal, mapParent, mapIndex };
     const r = this.chain.resolve(call);
     const outcome = isThenable(r) ? Promise.resolve(r).then(o => this.settle(record, o)) : this.settle(record, r);
     return { record, outcome };
@@ -84,7 +85,8 @@ export class Dispatcher {
     }
     if (outcome.kind === 'return') {
       try {
-        outcome = { ...outcome, value: hostResultToMonty(outcome.value, `result of ${record.function}()`) };
+        const value = hostResultToMonty(outcome.value, `result of ${record.function}()`);
+        if (value !== outcome.value) outcome = { kind: 'return', value, source: outcome.source };
       } catch (e) {
         if (!(e instanceof IoValidationError)) throw e;
         this.finish(record, { kind: 'raise', type: e.typeName, message: e.message, source: outcome.source });

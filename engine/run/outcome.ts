@@ -17,31 +17,56 @@ export interface ExternalCall {
   args: unknown[];
   kwargs: Record<string, unknown>;
   entry: RegistryEntry;
-  mapParent?: number;
-  mapIndex?: number;
+  mapParent: number | undefined;
+  mapIndex: number | undefined;
   /** Aborted when the run no longer wants the result (run stopped, a sibling map item failed). */
   signal: AbortSignal;
 }
 
 export type CallStatus = 'pending' | 'returned' | 'raised' | 'cancelled';
 
-export interface CallRecord {
-  seq: number;
-  function: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  status: CallStatus;
+/**
+ * One boundary crossing. A class with every field set in the constructor (one
+ * hidden class) and times as integer microseconds (small integers, not boxed
+ * doubles): a run keeps one of these per call.
+ */
+export class CallRecord {
+  status: CallStatus = 'pending';
   /** The value handed back to the sandbox (after `_to_monty`). */
-  result?: unknown;
-  error?: { type: string; message: string; traceback?: string };
-  source?: ResultSource;
-  /** ms since the run started */
-  startedAt: number;
-  durationMs?: number;
-  mapParent?: number;
-  mapIndex?: number;
+  result: unknown = undefined;
+  error: { type: string; message: string; traceback?: string } | undefined = undefined;
+  source: ResultSource | undefined = undefined;
+  durationUs = -1;
   /** Where the call was made, when it was looked up (only on demand: it costs a probe). */
-  site?: FilePosition;
+  site: FilePosition | undefined = undefined;
+
+  readonly seq: number;
+  readonly function: string;
+  /** Exactly as Monty gave them (IO handles are tagged dicts). */
+  readonly args: unknown[];
+  readonly kwargs: Record<string, unknown>;
+  /** microseconds since the run started */
+  readonly startedUs: number;
+  readonly mapParent: number | undefined;
+  readonly mapIndex: number | undefined;
+
+  constructor(seq: number, fn: string, args: unknown[], kwargs: Record<string, unknown>, startedUs: number, mapParent?: number, mapIndex?: number) {
+    this.seq = seq;
+    this.function = fn;
+    this.args = args;
+    this.kwargs = kwargs;
+    this.startedUs = startedUs;
+    this.mapParent = mapParent;
+    this.mapIndex = mapIndex;
+  }
+
+  get startedAt(): number {
+    return this.startedUs / 1000;
+  }
+
+  get durationMs(): number | undefined {
+    return this.durationUs < 0 ? undefined : this.durationUs / 1000;
+  }
 }
 
 export interface Frame {

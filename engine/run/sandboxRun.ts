@@ -55,7 +55,15 @@ export interface RunEvents {
 
 type Progress = MontySnapshot | MontyNameLookup | MontyComplete;
 
+/**
+ * Yield to the event loop at least this often. Besides letting a stop request
+ * in, it lets Node run the finalizers of dead Monty snapshots, which free
+ * their native memory only then: a loop that never yields grows by ~1.6 KB
+ * per call and slows down (measured: 3.4 us/call and 2.5 GB RSS after 1.5 M
+ * calls, against 2.3 us/call and 80 MB when yielding every few thousand).
+ */
 const YIELD_EVERY_MS = 50;
+const YIELD_EVERY_CALLS = 4096;
 
 export class SandboxRun extends EventEmitter<RunEvents> {
   readonly registry: Registry;
@@ -166,17 +174,12 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     // Monty's clock runs while we are paused too: restart it once host time adds up (see monty-js-notes.md).
     const resetAfterMs = Math.max(50, this.limits.maxDurationSecs * 10);
     let hostMs = 0;
-    let lastYield = performance.now();
+    let lastYield = this.dispatcher.now();
+    let sinceYield = 0;
 
     let progress: Progress = monty.start({ ...(this.task.inputNames.length ? { inputs } : {}), limits, printCallback });
     for (;;) {
       if (progress instanceof MontyComplete) return this.finalOutput(progress.output);
-      const pausedAt = performance.now();
-      if (pausedAt - lastYield > YIELD_EVERY_MS) {
-        await new Promise(setImmediate);
-        lastYield = performance.now();
-      }
-      if (this.abort.signal.aborted) this.fail('RunStopped', 'the run was stopped', 'stopped');
       if (progress instanceof MontyNameLookup) {
         progress = progress.resume();
         continue;
@@ -185,7 +188,13 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       this.paused = snapshot;
       const step = this.handle(snapshot);
       const outcome = isThenable(step.outcome) ? await this.unlessStopped(step.outcome) : step.outcome;
-      hostMs += performance.now() - pausedAt;
+      hostMs += step.record.durationUs / 1000;
+      if (++sinceYield >= YIELD_EVERY_CALLS || step.record.startedUs / 1000 - lastYield > YIELD_EVERY_MS) {
+        await new Promise(setImmediate);
+        lastYield = this.dispatcher.now();
+        sinceYield = 0;
+      }
+      if (this.abort.signal.aborted) this.fail('RunStopped', 'the run was stopped', 'stopped');
       let resumable: MontySnapshot = snapshot;
       if (hostMs > resetAfterMs) {
         resumable = MontySnapshot.load(snapshot.dump(), { printCallback });
