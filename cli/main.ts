@@ -1,6 +1,6 @@
 /** `flyte-sandbox`: the headless runner, a thin client of the engine. */
-import { relative } from 'node:path';
-import { buildInputs, loadProgram, pyRepr, resolveLimits, SandboxRun, StubResolver, loadStubs, UsageError, type PythonVersion, type Resolver } from '../engine/index.ts';
+import { relative, resolve } from 'node:path';
+import { buildInputs, loadProgram, loadStubs, pyRepr, resolveLimits, SandboxProcess, UsageError, type PythonVersion } from '../engine/index.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
 import { callLine, describeProgram, formatFailure, programJson, runJson } from './format.ts';
 
@@ -14,14 +14,22 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
   const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : undefined;
   buildInputs(task, inputs, args.inputs?.startsWith('@') ? args.inputs.slice(1) : '--inputs');
   const limits = resolveLimits(args.limits !== undefined ? await jsonArgument(args.limits, '--limits') : undefined, '--limits');
-  const resolvers: Resolver[] = [];
   if (args.stubs !== undefined) {
     const stubs = await loadStubs(args.stubs);
     const unknown = [...stubs.keys()].filter(n => !task.registry.get(n) && !args.externals.includes(n));
     if (unknown.length) process.stderr.write(`warning: ${args.stubs}: stub${unknown.length > 1 ? 's' : ''} for ${unknown.join(', ')} will never be used: ${task.name} may call only ${task.registry.names().join(', ') || '(nothing)'}\n`);
-    resolvers.push(new StubResolver(stubs));
   }
-  const sandboxRun = new SandboxRun(task, { inputs, resolvers, limits, raiseInSandbox: args.raiseInSandbox, externals: args.externals });
+  // The sandbox runs in a child process the CLI can always kill (see ARCHITECTURE.md).
+  const sandboxRun = new SandboxProcess({
+    file: program.file,
+    task: task.name,
+    inputs,
+    limits,
+    raiseInSandbox: args.raiseInSandbox,
+    externals: args.externals,
+    ...(args.stubs !== undefined ? { stubs: resolve(args.stubs) } : {}),
+    ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
+  });
   if (!args.json) {
     out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
     sandboxRun.on('result', r => out(callLine(r)));

@@ -1,0 +1,92 @@
+/**
+ * The sandbox child process: runs one SandboxRun for its parent
+ * (`SandboxProcess`), so a sandbox that never yields can be killed without
+ * touching the parent. Events are batched and flushed whenever the engine
+ * loop yields (every few thousand calls or 50 ms).
+ */
+import { UsageError } from '../errors.ts';
+import { loadProgram } from '../program.ts';
+import type { PythonVersion } from '../extract/tasks.ts';
+import { StubResolver, loadStubs } from '../run/stubs.ts';
+import { SandboxRun } from '../run/sandboxRun.ts';
+import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
+import type { Resolver } from '../run/resolvers.ts';
+import { fromWire, toWire } from '../values/wire.ts';
+import { outcomeFromWire, recordToWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
+
+const send = (m: ToParent) => process.send!(m);
+let run: SandboxRun | undefined;
+let batch: WireEvent[] = [];
+let flushScheduled = false;
+let nextAsk = 1;
+const waiting = new Map<number, (o: CallOutcome | undefined) => void>();
+
+function queue(e: WireEvent): void {
+  batch.push(e);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
+function flush(): void {
+  flushScheduled = false;
+  if (batch.length) send({ t: 'events', events: batch });
+  batch = [];
+}
+
+/** Calls the parent asked to see first go over IPC; the parent may pass them on (undefined). */
+function parentResolver(ask: StartOptions['ask']): Resolver | undefined {
+  if (ask === 'none') return undefined;
+  const wanted = ask === 'all' ? undefined : new Set(ask);
+  return {
+    source: 'interactive',
+    resolve(call: ExternalCall) {
+      if (wanted && !wanted.has(call.function)) return undefined;
+      flush();
+      const id = nextAsk++;
+      send({ t: 'ask', id, call: { entry: call.entry, seq: call.seq, function: call.function, args: toWire(call.args), kwargs: toWire(call.kwargs), mapParent: call.mapParent ?? null, mapIndex: call.mapIndex ?? null } });
+      return new Promise<CallOutcome | undefined>(resolve => waiting.set(id, resolve));
+    },
+  };
+}
+
+async function start(o: StartOptions): Promise<void> {
+  const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}) });
+  const task = program.findTask(o.task);
+  const resolvers: Resolver[] = [];
+  const fromParent = parentResolver(o.ask);
+  if (fromParent) resolvers.push(fromParent);
+  if (o.stubs !== undefined) resolvers.push(new StubResolver(await loadStubs(typeof o.stubs === 'string' ? o.stubs : fromWire(o.stubs))));
+  run = new SandboxRun(task, { inputs: o.inputs === undefined ? undefined : fromWire(o.inputs), resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
+  run.on('call', r => queue({ e: 'call', record: recordToWire(r) }));
+  run.on('result', r => queue({ e: 'result', record: recordToWire(r) }));
+  run.on('output', text => queue({ e: 'output', text }));
+  const result = await run.execute();
+  flush();
+  send({ t: 'end', result: { status: result.status, output: result.status === 'ok' ? toWire(result.output) : null, error: result.error ?? null, stdout: result.stdout, durationMs: result.durationMs } });
+}
+
+process.on('message', (m: ToChild) => {
+  switch (m.t) {
+    case 'start':
+      start(m.options).catch((e: unknown) => {
+        send({ t: 'fatal', message: e instanceof Error ? e.message : String(e), usage: e instanceof UsageError });
+      });
+      break;
+    case 'answer':
+      waiting.get(m.id)?.(m.outcome ? outcomeFromWire(m.outcome) : undefined);
+      waiting.delete(m.id);
+      break;
+    case 'probe':
+      send({ t: 'probe', id: m.id, result: run?.probe() ?? null });
+      break;
+    case 'stop':
+      run?.stop();
+      break;
+    case 'ping':
+      send({ t: 'pong', n: m.n });
+      break;
+  }
+});
+process.on('disconnect', () => process.exit(0));

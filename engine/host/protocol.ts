@@ -1,0 +1,116 @@
+/**
+ * Messages between a parent and the sandbox child process (JSON over the
+ * Node IPC channel). Values travel in the wire encoding (`values/wire.ts`).
+ */
+import type { RegistryEntry } from '../registry.ts';
+import type { Limits } from '../run/limits.ts';
+import { CallRecord, type CallOutcome, type ResultSource, type SandboxFailure } from '../run/outcome.ts';
+import type { RunResult } from '../run/sandboxRun.ts';
+import type { ProbeResult } from '../run/probe.ts';
+import { fromWire, toWire, type Wire } from '../values/wire.ts';
+
+export interface StartOptions {
+  file: string;
+  /** An unsaved buffer to use instead of the file on disk. */
+  text?: string;
+  task?: string;
+  inputs?: Wire;
+  /** A stubs object (as in a stubs file) or a path to one. */
+  stubs?: Wire | string;
+  limits: Limits;
+  raiseInSandbox?: boolean;
+  externals?: string[];
+  pythonVersion?: string;
+  roots?: string[];
+  /** Which calls the parent wants to answer first: all, none, or these names. */
+  ask: 'all' | 'none' | string[];
+}
+
+export type ToChild =
+  | { t: 'start'; options: StartOptions }
+  | { t: 'answer'; id: number; outcome: WireOutcome | null }
+  | { t: 'probe'; id: number }
+  | { t: 'stop' }
+  | { t: 'ping'; n: number };
+
+export type WireEvent =
+  | { e: 'call'; record: WireRecord }
+  | { e: 'result'; record: WireRecord }
+  | { e: 'output'; text: string };
+
+export type ToParent =
+  | { t: 'events'; events: WireEvent[] }
+  | { t: 'ask'; id: number; call: WireCall }
+  | { t: 'probe'; id: number; result: ProbeResult | null }
+  | { t: 'end'; result: WireResult }
+  | { t: 'fatal'; message: string; usage: boolean }
+  | { t: 'pong'; n: number };
+
+export interface WireRecord {
+  seq: number;
+  function: string;
+  args: Wire;
+  kwargs: Wire;
+  status: CallRecord['status'];
+  result: Wire;
+  error: CallRecord['error'] | null;
+  source: ResultSource | null;
+  startedUs: number;
+  durationUs: number;
+  mapParent: number | null;
+  mapIndex: number | null;
+}
+
+export interface WireCall {
+  entry: RegistryEntry;
+  seq: number;
+  function: string;
+  args: Wire;
+  kwargs: Wire;
+  mapParent: number | null;
+  mapIndex: number | null;
+}
+
+export type WireOutcome =
+  | { kind: 'return'; value: Wire; source: ResultSource }
+  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource };
+
+export interface WireResult {
+  status: RunResult['status'];
+  output: Wire;
+  error: SandboxFailure | null;
+  stdout: string;
+  durationMs: number;
+}
+
+export function recordToWire(r: CallRecord): WireRecord {
+  return {
+    seq: r.seq, function: r.function, args: toWire(r.args), kwargs: toWire(r.kwargs), status: r.status,
+    result: r.status === 'returned' ? toWire(r.result) : null, error: r.error ?? null, source: r.source ?? null,
+    startedUs: r.startedUs, durationUs: r.durationUs, mapParent: r.mapParent ?? null, mapIndex: r.mapIndex ?? null,
+  };
+}
+
+/** A record from the wire, or the update of one already known (the same object, so listeners keep it). */
+export function recordFromWire(w: WireRecord, known?: CallRecord): CallRecord {
+  const r = known ?? new CallRecord(w.seq, w.function, fromWire(w.args) as unknown[], kwargsFromWire(w.kwargs), w.startedUs, w.mapParent ?? undefined, w.mapIndex ?? undefined);
+  r.status = w.status;
+  r.result = w.status === 'returned' ? fromWire(w.result) : undefined;
+  r.error = w.error ?? undefined;
+  r.source = w.source ?? undefined;
+  r.durationUs = w.durationUs;
+  return r;
+}
+
+/** Keyword arguments are a plain object on both sides (their keys are always identifiers). */
+export function kwargsFromWire(w: Wire): Record<string, unknown> {
+  return Object.fromEntries(fromWire(w) as Map<string, unknown>);
+}
+
+export function outcomeToWire(o: CallOutcome): WireOutcome {
+  return o.kind === 'return' ? { kind: 'return', value: toWire(o.value), source: o.source } : o;
+}
+
+export function outcomeFromWire(o: WireOutcome): CallOutcome {
+  return o.kind === 'return' ? { kind: 'return', value: fromWire(o.value), source: o.source } : o;
+}
