@@ -18,13 +18,16 @@ export class SourceMap {
     return this.module.path;
   }
 
+  /** `column` counts code points, as Monty does; the file position counts UTF-16 units, as editors do. */
   toFile(line: number, column: number): FilePosition {
     const lineIndex = Math.max(0, Math.min(line - 1, this.starts.length - 1));
     const start = this.starts[lineIndex]!;
     const nextNewline = this.code.text.indexOf('\n', start);
     const end = nextNewline < 0 ? this.code.text.length : nextNewline;
     if (end === start) return this.module.position(this.code.offsets[Math.min(start, this.code.offsets.length - 1)] ?? 0);
-    const wanted = start + Math.max(0, column - 1);
+    let wanted = start;
+    for (let cp = 1; cp < column && wanted < end; cp++) wanted += (this.code.text.codePointAt(wanted) ?? 0) > 0xffff ? 2 : 1;
+    if (column - 1 > 0 && wanted >= end) wanted = end + (column - 1 - [...this.code.text.slice(start, end)].length);
     const idx = Math.min(wanted, end - 1);
     const pos = this.module.position(this.code.offsets[idx]!);
     return { ...pos, column: pos.column + (wanted - idx) };

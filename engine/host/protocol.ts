@@ -59,6 +59,7 @@ export interface WireRecord {
   durationUs: number;
   mapParent: number | null;
   mapIndex: number | null;
+  stdoutOffset: number;
 }
 
 export interface WireCall {
@@ -87,13 +88,13 @@ export function recordToWire(r: CallRecord): WireRecord {
   return {
     seq: r.seq, function: r.function, args: toWire(r.args), kwargs: toWire(r.kwargs), status: r.status,
     result: r.status === 'returned' ? toWire(r.result) : null, error: r.error ?? null, source: r.source ?? null,
-    startedUs: r.startedUs, durationUs: r.durationUs, mapParent: r.mapParent ?? null, mapIndex: r.mapIndex ?? null,
+    startedUs: r.startedUs, durationUs: r.durationUs, mapParent: r.mapParent ?? null, mapIndex: r.mapIndex ?? null, stdoutOffset: r.stdoutOffset,
   };
 }
 
 /** A record from the wire, or the update of one already known (the same object, so listeners keep it). */
 export function recordFromWire(w: WireRecord, known?: CallRecord): CallRecord {
-  const r = known ?? new CallRecord(w.seq, w.function, fromWire(w.args) as unknown[], kwargsFromWire(w.kwargs), w.startedUs, w.mapParent ?? undefined, w.mapIndex ?? undefined);
+  const r = known ?? new CallRecord(w.seq, w.function, fromWire(w.args) as unknown[], kwargsFromWire(w.kwargs), w.startedUs, w.mapParent ?? undefined, w.mapIndex ?? undefined, w.stdoutOffset);
   r.status = w.status;
   r.result = w.status === 'returned' ? fromWire(w.result) : undefined;
   r.error = w.error ?? undefined;

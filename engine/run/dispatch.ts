@@ -24,7 +24,7 @@ export class Dispatcher {
   readonly records: CallRecord[] = [];
   private readonly t0 = performance.now();
 
-  constructor(private readonly chain: ResolverChain, private readonly sink: CallSink, private readonly signal: AbortSignal) {}
+  constructor(private readonly chain: ResolverChain, private readonly sink: CallSink, private readonly signal: AbortSignal, private readonly stdoutLength: () => number) {}
 
   /** ms since the run started */
   now(): number {
@@ -36,7 +36,7 @@ export class Dispatcher {
   }
 
   begin(fn: string, args: unknown[], kwargs: Record<string, unknown>, mapParent?: number, mapIndex?: number): CallRecord {
-    const record = new CallRecord(this.records.length + 1, fn, args, kwargs, this.nowUs(), mapParent, mapIndex);
+    const record = new CallRecord(this.records.length + 1, fn, args, kwargs, this.nowUs(), mapParent, mapIndex, this.stdoutLength());
     this.records.push(record);
     this.sink.started(record);
     return record;

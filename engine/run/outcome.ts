@@ -1,4 +1,5 @@
 /** What an external call came back with, and the records the trace keeps of it. */
+import { fromMonty } from '../marshal.ts';
 import type { FilePosition } from '../python/module.ts';
 import type { RegistryEntry } from '../registry.ts';
 
@@ -49,8 +50,10 @@ export class CallRecord {
   readonly startedUs: number;
   readonly mapParent: number | undefined;
   readonly mapIndex: number | undefined;
+  /** Length of the run's stdout when the call was made: print output between calls is a slice. */
+  readonly stdoutOffset: number;
 
-  constructor(seq: number, fn: string, args: unknown[], kwargs: Record<string, unknown>, startedUs: number, mapParent?: number, mapIndex?: number) {
+  constructor(seq: number, fn: string, args: unknown[], kwargs: Record<string, unknown>, startedUs: number, mapParent?: number, mapIndex?: number, stdoutOffset = 0) {
     this.seq = seq;
     this.function = fn;
     this.args = args;
@@ -58,6 +61,15 @@ export class CallRecord {
     this.startedUs = startedUs;
     this.mapParent = mapParent;
     this.mapIndex = mapIndex;
+    this.stdoutOffset = stdoutOffset;
+  }
+
+  /** The arguments as Flyte's task receives them (`_from_monty`: IO handles as IoHandle objects). */
+  unmarshaled(): { args: unknown[]; kwargs: Record<string, unknown> } {
+    return {
+      args: this.args.map((a, i) => fromMonty(a, `args[${i}]`)),
+      kwargs: Object.fromEntries(Object.entries(this.kwargs).map(([k, v]) => [k, fromMonty(v, `kwargs['${k}']`)])),
+    };
   }
 
   get startedAt(): number {

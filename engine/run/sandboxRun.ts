@@ -85,7 +85,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     this.dispatcher = new Dispatcher(new ResolverChain(options.resolvers ?? []), {
       started: r => this.emit('call', r),
       finished: r => this.emit('result', r),
-    }, this.abort.signal);
+    }, this.abort.signal, () => this.stdout.length);
   }
 
   get calls(): readonly CallRecord[] {

@@ -158,6 +158,7 @@ test('orchestrator_from_str: code dedented and stripped, tasks keyed by function
         name="summer",
     )
     empty = sandbox.orchestrator_from_str("   ", inputs={})
+    env_form = env.sandbox.orchestrator("add(x, 2)", inputs={"x": int}, tasks=[add])
     dup = flyte.sandbox.orchestrator_from_str("1", inputs={}, tasks=[add, plus])
   `);
   const summed = p.findTask('summer');
@@ -171,6 +172,8 @@ test('orchestrator_from_str: code dedented and stripped, tasks keyed by function
   assert.deepEqual(empty.inputNames, ['_unused']);
   assert.deepEqual(empty.implicitInputs, { _unused: 0 });
   assert.equal(empty.flyteName, 'sandboxed-code');
+  const envForm = p.findTask('env_form');
+  assert.deepEqual([envForm.flyteCode, envForm.registry.names(), envForm.flyteName], ['add(x, 2)', ['add'], 'sandboxed-code']);
   assert.deepEqual(p.findTask('dup').definitionErrors.map(e => e.message), ["Duplicate task name 'add'"]);
 });
 

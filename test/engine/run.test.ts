@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseStubs, resolveLimits, SandboxRun, StubResolver, type CallOutcome, type ExternalCall, type Resolver } from '../../engine/index.ts';
+import { IoHandle, parseStubs, resolveLimits, SandboxRun, StubResolver, type CallOutcome, type ExternalCall, type Resolver } from '../../engine/index.ts';
 import { flow, program, runTask } from '../helpers.ts';
 
 const FIB = flow(`
@@ -224,6 +224,7 @@ test('print output is captured in order with the calls', async () => {
   run.on('result', c => events.push(`call:${c.function}`));
   const r = await run.execute();
   assert.equal(r.stdout, 'before 4\nafter 3\n');
+  assert.equal(r.stdout.slice(0, r.calls[0]!.stdoutOffset), 'before 4\n', 'each call knows how much had been printed before it');
   assert.deepEqual(events.join('').replace(/out:/g, ''), 'before 4\ncall:fibafter 3\n');
 });
 
@@ -250,6 +251,8 @@ test('IO handles: validated on the way out, dumped with defaults on the way in, 
   const out = r.output as unknown[];
   assert.deepEqual([...(out[0] as Map<string, unknown>).entries()], [['__flyte_io_type__', 'Dir'], ['path', 's3://b/out/'], ['name', 'out'], ['format', ''], ['hash', null]]);
   assert.equal(out[1], 'out');
+  const host = r.calls[0]!.unmarshaled().args[0] as unknown[];
+  assert.equal(((host[0] as unknown[])[0] as IoHandle).fields.name, 'in.csv', 'the trace gives the arguments as Flyte unmarshals them');
   r = await runTask(src, { load: { value: { __flyte_io_type__: 'File', name: 'x' } } }, { inputs: { path: 's3://b/in.csv' } });
   assert.equal(r.error!.type, 'ValidationError');
   assert.equal(r.error!.origin, 'marshal');
@@ -304,4 +307,15 @@ test('a Python stub that raises ends the run with that exception', async () => {
   assert.equal(r.error!.type, 'ValueError');
   assert.match(r.error!.message, /invalid literal for int\(\)/);
   assert.match(r.error!.traceback!, /stub expression/);
+});
+
+test('columns: Monty counts code points, the file position counts UTF-16 units as editors do', async () => {
+  const r = await runTask(flow(`
+    @env.sandbox.orchestrator
+    def t(n: int) -> int:
+        s = "é😀"; return 1 // (n - n)
+  `), {}, { inputs: { n: 1 } });
+  const f = r.error!.frames.at(-1)!;
+  assert.equal(f.line, 5);
+  assert.equal(f.column, '    s = "é😀"; return 1 // (n - n)'.indexOf('1 //') + 1);
 });
