@@ -66,26 +66,12 @@ export function planFlyteMap(registry: Registry, args: unknown[], kwargs: Record
   const rows = Array.from({ length }, (_, r) => iterables.map(it => it[r]));
   const groupName = given.get('group_name');
 
-  if (entry.taskTemplate) {
-    const concurrency = given.has('concurrency') ? given.get('concurrency') : 0;
-    let bound = 0;
-    if (rows.length > 0) {
-      const positive = greaterThanZero(concurrency);
-      if (typeof positive !== 'boolean') return positive;
-      bound = positive ? Number(concurrency) : 0;
-    }
-    return {
-      task: taskName,
-      rows,
-      concurrency: bound,
-      returnExceptions: given.has('return_exceptions') ? truthy(given.get('return_exceptions')) : true,
-      style: 'flyte.map',
-      groupName: `${entry.flyteName ?? taskName}_${typeof groupName === 'string' && groupName ? groupName : 'map'}`,
-    };
-  }
-  const concurrency = given.get('concurrency');
-  let bound = 1;
-  if (truthy(concurrency)) {
+  const style = entry.taskTemplate ? 'flyte.map' : 'callable';
+  const concurrency = given.has('concurrency') ? given.get('concurrency') : style === 'flyte.map' ? 0 : null;
+  // flyte.map compares `concurrency > 0` whenever there is work; _map_callable only when concurrency is truthy.
+  const compared = style === 'flyte.map' ? rows.length > 0 : truthy(concurrency);
+  let bound = style === 'flyte.map' ? 0 : 1;
+  if (compared) {
     const positive = greaterThanZero(concurrency);
     if (typeof positive !== 'boolean') return positive;
     if (positive) bound = Number(concurrency);
@@ -94,8 +80,9 @@ export function planFlyteMap(registry: Registry, args: unknown[], kwargs: Record
     task: taskName,
     rows,
     concurrency: bound,
-    returnExceptions: given.has('return_exceptions') ? truthy(given.get('return_exceptions')) : false,
-    style: 'callable',
+    returnExceptions: given.has('return_exceptions') ? truthy(given.get('return_exceptions')) : style === 'flyte.map',
+    style,
+    ...(style === 'flyte.map' ? { groupName: `${entry.flyteName ?? taskName}_${typeof groupName === 'string' && groupName ? groupName : 'map'}` } : {}),
   };
 }
 
