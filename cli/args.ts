@@ -25,7 +25,7 @@ Usage:
   --python-version    the production interpreter (3.10-3.14): decides which names Flyte registers
   --json              one JSON document on stdout
 
-Exit codes: 0 ok, 1 the sandboxed task failed, 2 bad usage.`;
+Exit codes: 0 ok, 1 the sandboxed task failed, 2 bad usage, 3 an internal error of the debugger.`;
 
 export interface CliArgs {
   command: 'list' | 'run' | 'help';

@@ -11,7 +11,14 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     return 0;
   }
   const task = program.findTask(args.task);
+  if (program.syntaxWarning) {
+    const w = program.syntaxWarning;
+    process.stderr.write(`warning: ${relative(process.cwd(), w.file)}:${w.line}: Python cannot parse this line, so importing the module would fail in production and Flyte would never run ${task.name}\n`);
+  }
   const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : undefined;
+  if (inputs === undefined && task.inputs.length) {
+    throw new UsageError(`${task.name} takes ${task.inputs.map(i => i.name).join(', ')}: pass them with --inputs '{${task.inputs.map(i => `"${i.name}": ...`).join(', ')}}' or --inputs @inputs.json`);
+  }
   buildInputs(task, inputs, args.inputs?.startsWith('@') ? args.inputs.slice(1) : '--inputs');
   const limits = resolveLimits(args.limits !== undefined ? await jsonArgument(args.limits, '--limits') : undefined, '--limits');
   if (args.stubs !== undefined) {
@@ -56,7 +63,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`flyte-sandbox: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    // Our own bug: say so in one line; the stack only on request.
+    process.stderr.write(`flyte-sandbox: internal error: ${e instanceof Error ? e.message : String(e)} (set FLYTE_SANDBOX_DEBUG=1 for the stack; please report it)\n`);
+    if (process.env.FLYTE_SANDBOX_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+    return 3;
   }
 }
 

@@ -112,6 +112,18 @@ test('bad input: one clear message naming what and where, exit 2, never a stack 
     assert.match(r.stderr, pattern, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no JS stack trace');
   }
+  writeFileSync(join(dir, 'elsewhere.py'), flow(`
+    @env.sandbox.orchestrator
+    def t(n: int) -> int:
+        return n
+
+    def broken(:
+        pass
+  `));
+  const warned = cli(['run', 'elsewhere.py', '--inputs', '{"n": 1}'], dir);
+  assert.equal(warned.code, 0);
+  assert.match(warned.stderr, /warning: elsewhere\.py:7: Python cannot parse this line, so importing the module would fail in production/);
+  assert.match(cli(['run', 'elsewhere.py'], dir).stderr, /t takes n: pass them with --inputs '\{"n": \.\.\.\}'/);
   const r = cli(['run', 'syntax.py', '--inputs', '{"n": 1}'], dir);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /File "syntax\.py", line [56], in t[\s\S]*SyntaxError: /);
