@@ -10,7 +10,7 @@ export { buildInputs } from './run/inputs.ts';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './run/limits.ts';
 export type { CallOutcome, CallRecord, ExternalCall, FailureOrigin, Frame, ResultSource, SandboxFailure } from './run/outcome.ts';
 export type { Resolver } from './run/resolvers.ts';
-export { SandboxRun, type RunEvents, type RunOptions, type RunResult } from './run/sandboxRun.ts';
+export { SandboxRun, type History, type RunEvents, type RunOptions, type RunResult } from './run/sandboxRun.ts';
 export { loadStubs, parseStubs, StubResolver, type StubSpec } from './run/stubs.ts';
 export { parseJson, toJson } from './values/json.ts';
 export { pyRepr, pyStr } from './values/python.ts';

@@ -45,7 +45,7 @@ function parentResolver(ask: StartOptions['ask']): Resolver | undefined {
       if (wanted && !wanted.has(call.function)) return undefined;
       flush();
       const id = nextAsk++;
-      send({ t: 'ask', id, call: { entry: call.entry, seq: call.seq, function: call.function, args: toWire(call.args), kwargs: toWire(call.kwargs), mapParent: call.mapParent ?? null, mapIndex: call.mapIndex ?? null } });
+      send({ t: 'ask', id, call: { entry: call.entry, seq: call.seq, function: call.function, args: toWire(call.args), kwargs: toWire(call.kwargs), mapParent: call.mapParent ?? null, mapIndex: call.mapIndex ?? null, mapSize: call.mapSize ?? null } });
       return new Promise<CallOutcome | undefined>(resolve => waiting.set(id, resolve));
     },
   };

@@ -70,6 +70,7 @@ export interface WireCall {
   kwargs: Wire;
   mapParent: number | null;
   mapIndex: number | null;
+  mapSize: number | null;
 }
 
 export type WireOutcome =

@@ -152,6 +152,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       entry: call.entry,
       mapParent: call.mapParent ?? undefined,
       mapIndex: call.mapIndex ?? undefined,
+      mapSize: call.mapSize ?? undefined,
       signal: controller.signal,
     });
     this.child?.send({ t: 'answer', id, outcome: outcome ? outcomeToWire(outcome) : null } satisfies ToChild);

@@ -15,6 +15,12 @@ export class RunFailure extends Error {
   }
 }
 
+export interface MapItem {
+  parent: number;
+  index: number;
+  size: number;
+}
+
 export interface CallSink {
   started(record: CallRecord): void;
   finished(record: CallRecord): void;
@@ -35,8 +41,8 @@ export class Dispatcher {
     return Math.round((performance.now() - this.t0) * 1000);
   }
 
-  begin(fn: string, args: unknown[], kwargs: Record<string, unknown>, mapParent?: number, mapIndex?: number): CallRecord {
-    const record = new CallRecord(this.records.length + 1, fn, args, kwargs, this.nowUs(), mapParent, mapIndex, this.stdoutLength());
+  begin(fn: string, args: unknown[], kwargs: Record<string, unknown>, item?: MapItem): CallRecord {
+    const record = new CallRecord(this.records.length + 1, fn, args, kwargs, this.nowUs(), item?.parent, item?.index, this.stdoutLength());
     this.records.push(record);
     this.sink.started(record);
     return record;
@@ -62,16 +68,25 @@ export class Dispatcher {
     this.sink.finished(record);
   }
 
+  /** Records of an earlier run replayed up to here: the next call continues their numbering. */
+  adopt(records: readonly CallRecord[]): void {
+    this.records.push(...records);
+  }
+
+  callOf(record: CallRecord, entry: RegistryEntry, mapSize?: number): ExternalCall {
+    return { seq: record.seq, function: entry.name, args: record.args, kwargs: record.kwargs, entry, signal: this.signal, mapParent: record.mapParent, mapIndex: record.mapIndex, mapSize };
+  }
+
   /** Resolve a call to a registered external; the outcome's value is already marshaled for Monty. */
-  dispatch(entry: RegistryEntry, args: unknown[], kwargs: Record<string, unknown>, mapParent?: number, mapIndex?: number): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
-    const record = this.begin(entry.name, args, kwargs, mapParent, mapIndex);
-    const call: ExternalCall = { seq: record.seq, function: entry.name, args, kwargs, entry, signal: this.signal, mapParent, mapIndex };
-    const r = this.chain.resolve(call);
+  dispatch(entry: RegistryEntry, args: unknown[], kwargs: Record<string, unknown>, item?: MapItem): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
+    const record = this.begin(entry.name, args, kwargs, item);
+    const r = this.chain.resolve(this.callOf(record, entry, item?.size));
     const outcome = isThenable(r) ? Promise.resolve(r).then(o => this.settle(record, o)) : this.settle(record, r);
     return { record, outcome };
   }
 
-  private settle(record: CallRecord, outcome: CallOutcome | undefined): CallOutcome {
+  /** Validate an outcome (IO handles in a returned value) and finish the record with it. */
+  settle(record: CallRecord, outcome: CallOutcome | undefined): CallOutcome {
     if (!outcome) {
       this.cancel(record);
       throw new RunFailure({

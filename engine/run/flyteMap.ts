@@ -127,7 +127,7 @@ export function runFlyteMap(plan: MapPlan, registry: Registry, dispatcher: Dispa
   const pump = (): void => {
     while (mayStart()) {
       const i = next++;
-      const { record, outcome } = dispatcher.dispatch(entry, tuple([...plan.rows[i]!]), {}, parent.seq, i);
+      const { record, outcome } = dispatcher.dispatch(entry, tuple([...plan.rows[i]!]), {}, { parent: parent.seq, index: i, size: n });
       records.push(record);
       if (!isThenable(outcome)) {
         settle(i, outcome);

@@ -20,6 +20,8 @@ export interface ExternalCall {
   entry: RegistryEntry;
   mapParent: number | undefined;
   mapIndex: number | undefined;
+  /** How many items the flyte_map this call belongs to has. */
+  mapSize: number | undefined;
   /** Aborted when the run no longer wants the result (run stopped, a sibling map item failed). */
   signal: AbortSignal;
 }

@@ -13,7 +13,7 @@ import { Monty, MontyComplete, MontyNameLookup, MontyRuntimeError, MontySnapshot
 import type { SandboxTask } from '../extract/tasks.ts';
 import { fromMonty, IoValidationError, toMonty } from '../marshal.ts';
 import { firstSyntaxError, parsePython } from '../python/parser.ts';
-import { UNKNOWN_EXTERNAL, type Registry } from '../registry.ts';
+import { UNKNOWN_EXTERNAL, type Registry, type RegistryEntry } from '../registry.ts';
 import { sandboxException } from '../values/exceptions.ts';
 import { Dispatcher, RunFailure } from './dispatch.ts';
 import { planFlyteMap, runFlyteMap } from './flyteMap.ts';
@@ -34,7 +34,20 @@ export interface RunOptions {
   raiseInSandbox?: boolean;
   /** Beyond production: names to register on top of what Flyte discovers. */
   externals?: readonly string[];
+  /** Consulted for each flyte_map call before its items run (a debugger stops there); an outcome replaces the whole map. */
+  mapGate?: Resolver;
+  /** Start by replaying an earlier run of the same task and inputs (time travel). */
+  history?: History;
 }
+
+export interface History {
+  records: readonly CallRecord[];
+  stdout: string;
+  /** Top-level calls numbered below this are answered from `records` without resolvers or events; the run goes on live from there. */
+  until: number;
+}
+
+const FLYTE_MAP_ENTRY: RegistryEntry = { name: 'flyte_map', category: 'task', taskTemplate: false, what: 'the flyte_map built-in', reason: 'built into the bridge' };
 
 export interface RunResult {
   status: 'ok' | 'error';
@@ -73,7 +86,9 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private readonly abort = new AbortController();
   private paused: MontySnapshot | undefined;
   private montyInputs: Record<string, unknown> = {};
+  private replaying = false;
   private readonly printCallback = (_stream: string, text: string): undefined => {
+    if (this.replaying) return;
     this.stdout += text;
     this.emit('output', text);
   };
@@ -177,7 +192,9 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     let lastYield = this.dispatcher.now();
     let sinceYield = 0;
 
+    this.replaying = this.options.history !== undefined;
     let progress: Progress = monty.start({ ...(this.task.inputNames.length ? { inputs } : {}), limits, printCallback });
+    if (this.options.history) progress = this.fastForward(progress, this.options.history);
     for (;;) {
       if (progress instanceof MontyComplete) return this.finalOutput(progress.output);
       if (progress instanceof MontyNameLookup) {
@@ -210,6 +227,30 @@ export class SandboxRun extends EventEmitter<RunEvents> {
         this.externalFailure(snapshot, step.record, outcome);
       }
     }
+  }
+
+  /** Replay recorded results for the calls before `history.until`: exact, silent, and as fast as Monty resumes. */
+  private fastForward(progress: Progress, h: History): Progress {
+    const kept = h.records.filter(r => r.seq < h.until);
+    try {
+      for (const r of kept) {
+        if (r.mapParent !== undefined) continue;
+        while (progress instanceof MontyNameLookup) progress = progress.resume();
+        const now = progress instanceof MontyComplete ? 'finishes' : `calls ${progress.functionName}()`;
+        if (progress instanceof MontyComplete || progress.functionName !== r.function) {
+          this.fail('ReplayDiverged', `replaying call #${r.seq} ${r.function}(): the sandbox now ${now} there (did the code or the inputs change?)`, 'sandbox');
+        }
+        if (r.status === 'returned') progress = progress.resume({ returnValue: r.result });
+        else if (r.status === 'raised' && r.error && this.options.raiseInSandbox) progress = progress.resume({ exception: sandboxException(r.error.type, r.error.message) });
+        else this.fail('ReplayDiverged', `call #${r.seq} ${r.function}() has no result to replay (${r.status})`, 'sandbox');
+      }
+    } finally {
+      this.replaying = false;
+    }
+    this.dispatcher.adopt(kept);
+    const at = h.records.find(r => r.seq === h.until);
+    this.stdout = h.stdout.slice(0, at ? at.stdoutOffset : h.stdout.length);
+    return progress;
   }
 
   private unlessStopped<T>(p: Promise<T>): Promise<T> {
@@ -267,14 +308,19 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private flyteMap(args: unknown[], kwargs: Record<string, unknown>): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
     this.unmarshalArgs('flyte_map', args, kwargs);
     const parent = this.dispatcher.begin('flyte_map', args, kwargs);
-    const plan = planFlyteMap(this.registry, args, kwargs);
     const finish = (o: CallOutcome): CallOutcome => {
       this.dispatcher.finish(parent, o);
       return o;
     };
-    if ('kind' in plan) return { record: parent, outcome: finish(plan) };
-    const outcome = runFlyteMap(plan, this.registry, this.dispatcher, parent);
-    return { record: parent, outcome: isThenable(outcome) ? outcome.then(finish) : finish(outcome) };
+    const runMap = (): CallOutcome | Promise<CallOutcome> => {
+      const plan = planFlyteMap(this.registry, args, kwargs);
+      if ('kind' in plan) return finish(plan);
+      const outcome = runFlyteMap(plan, this.registry, this.dispatcher, parent);
+      return isThenable(outcome) ? outcome.then(finish) : finish(outcome);
+    };
+    const gate = this.options.mapGate?.resolve(this.dispatcher.callOf(parent, FLYTE_MAP_ENTRY));
+    if (isThenable(gate)) return { record: parent, outcome: Promise.resolve(gate).then(o => (o ? this.dispatcher.settle(parent, o) : runMap())) };
+    return { record: parent, outcome: gate ? this.dispatcher.settle(parent, gate) : runMap() };
   }
 
   private externalFailure(snapshot: MontySnapshot, record: CallRecord, outcome: Extract<CallOutcome, { kind: 'raise' }>): never {

@@ -319,3 +319,49 @@ test('columns: Monty counts code points, the file position counts UTF-16 units a
   assert.equal(f.line, 5);
   assert.equal(f.column, '    s = "é😀"; return 1 // (n - n)'.indexOf('1 //') + 1);
 });
+
+test('history: a run fast-forwards through recorded results to call #k and goes on live from there', async () => {
+  const p = await program(flow(`
+    @env.task
+    def fib(n: int) -> int: ...
+    @env.sandbox.orchestrator
+    def t(n: int) -> list:
+        out = []
+        for i in range(n):
+            print("step", i)
+            out.append(fib(i))
+        return out
+  `));
+  const task = p.findTask();
+  const stubs = new StubResolver(parseStubs({ fib: { python: 'args[0] * 10' } }, 's'));
+  const first = await new SandboxRun(task, { inputs: { n: 5 }, resolvers: [stubs] }).execute();
+  assert.deepEqual(first.output, [0, 10, 20, 30, 40]);
+  const asked: number[] = [];
+  const live: Resolver = { source: 'interactive', resolve: c => (asked.push(c.seq), { kind: 'return', value: -c.seq, source: 'interactive' }) };
+  const again = new SandboxRun(task, { inputs: { n: 5 }, resolvers: [live], history: { records: first.calls, stdout: first.stdout, until: 4 } });
+  const events: string[] = [];
+  again.on('output', t => events.push(t));
+  const r = await again.execute();
+  assert.deepEqual(r.output, [0, 10, 20, -4, -5], 'calls 1-3 replayed, 4 and 5 live');
+  assert.deepEqual(asked, [4, 5]);
+  assert.equal(r.stdout, 'step 0\nstep 1\nstep 2\nstep 3\nstep 4\n');
+  assert.equal(events.join(''), 'step 4\n', 'what was printed before call #4 is history: not printed again');
+  assert.deepEqual(r.calls.map(c => c.source), ['stub', 'stub', 'stub', 'interactive', 'interactive']);
+});
+
+test('mapGate sees each flyte_map call before its items and may answer it whole', async () => {
+  const p = await program(flow(`
+    @env.task
+    def sq(x: int) -> int: ...
+    @env.sandbox.orchestrator
+    def t(xs: list) -> list:
+        if not xs:
+            sq(0)
+        return flyte_map("sq", xs) + flyte_map("sq", xs)
+  `));
+  let gated = 0;
+  const gate: Resolver = { source: 'interactive', resolve: c => (++gated === 1 ? Promise.resolve({ kind: 'return', value: ['whole'], source: 'interactive' }) : undefined) };
+  const r = await new SandboxRun(p.findTask(), { inputs: { xs: [2, 3] }, mapGate: gate, resolvers: [new StubResolver(parseStubs({ sq: { python: 'args[0] ** 2' } }, 's'))] }).execute();
+  assert.deepEqual(r.output, ['whole', 4, 9]);
+  assert.deepEqual(r.calls.map(c => [c.seq, c.function, c.source]), [[1, 'flyte_map', 'interactive'], [2, 'flyte_map', 'flyte_map'], [3, 'sq', 'stub'], [4, 'sq', 'stub']]);
+});
