@@ -360,7 +360,7 @@ test('mapGate sees each flyte_map call before its items and may answer it whole'
         return flyte_map("sq", xs) + flyte_map("sq", xs)
   `));
   let gated = 0;
-  const gate: Resolver = { source: 'interactive', resolve: c => (++gated === 1 ? Promise.resolve({ kind: 'return', value: ['whole'], source: 'interactive' }) : undefined) };
+  const gate: Resolver = { source: 'interactive', resolve: () => (++gated === 1 ? Promise.resolve({ kind: 'return', value: ['whole'], source: 'interactive' }) : undefined) };
   const r = await new SandboxRun(p.findTask(), { inputs: { xs: [2, 3] }, mapGate: gate, resolvers: [new StubResolver(parseStubs({ sq: { python: 'args[0] ** 2' } }, 's'))] }).execute();
   assert.deepEqual(r.output, ['whole', 4, 9]);
   assert.deepEqual(r.calls.map(c => [c.seq, c.function, c.source]), [[1, 'flyte_map', 'interactive'], [2, 'flyte_map', 'flyte_map'], [3, 'sq', 'stub'], [4, 'sq', 'stub']]);

@@ -1,0 +1,128 @@
+/**
+ * What a debugger client (the DAP session, a test) sees of a debug run. No
+ * DAP types here: the adapter translates. Implemented in process by
+ * `DebugRuntime` and across a process boundary by `RemoteRuntime`; values
+ * are Monty values (Maps for dicts, tuples marked), as the engine has them.
+ */
+import type { EventEmitter } from 'node:events';
+import type { ProbeResult } from '../run/probe.ts';
+import type { CallRecord, Frame, SandboxFailure } from '../run/outcome.ts';
+import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } from './breakpoints.ts';
+
+export const MAIN_THREAD = 1;
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'exception' | 'pause' | 'goto' | 'external call';
+
+export interface StoppedInfo {
+  reason: StopReason;
+  threadId: number;
+  /** What the client shows: "fib(10)", "ValueError raised by fib(3)". */
+  description: string;
+  text?: string;
+  hitBreakpointIds?: number[];
+}
+
+export interface ThreadInfo {
+  id: number;
+  name: string;
+}
+
+export interface StackFrameInfo {
+  id: number;
+  name: string;
+  file?: string;
+  line: number;
+  column: number;
+  /** A frame that is not Python code (the pending call, the map item). */
+  label?: boolean;
+}
+
+export interface PendingCallInfo {
+  threadId: number;
+  seq: number;
+  function: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  kind: 'call' | 'map';
+  mapParent?: number;
+  mapIndex?: number;
+  mapSize?: number;
+  /** The chain answered with this exception and the `raised` filter stopped here. */
+  raised?: { type: string; message: string; traceback?: string };
+  /** No stub, cassette or forward had a result. */
+  needsResult?: boolean;
+}
+
+export interface LaunchInfo {
+  task: string;
+  flyteName: string;
+  file: string;
+  line: number;
+  externals: string[];
+  warnings: string[];
+}
+
+export type CallAction =
+  | { action: 'return'; value?: unknown; expression?: string; remember?: boolean }
+  | { action: 'raise'; exception?: string | { type: string; message: string }; expression?: string }
+  | { action: 'forward'; remember?: boolean };
+
+export interface EvaluateResult {
+  result: string;
+  value?: unknown;
+  type?: string;
+}
+
+export interface ExceptionDetails {
+  type: string;
+  message: string;
+  /** Python-style traceback text. */
+  stackTrace: string;
+  breakMode: 'always' | 'unhandled';
+}
+
+export interface EndInfo {
+  status: 'ok' | 'error';
+  output?: unknown;
+  error?: SandboxFailure;
+}
+
+export interface RuntimeEvents {
+  stopped: [StoppedInfo];
+  continued: [{ threadId: number; allThreadsContinued: boolean }];
+  thread: [{ reason: 'started' | 'exited'; threadId: number }];
+  output: [{ category: 'stdout' | 'stderr' | 'console'; text: string }];
+  /** A call started or finished (the same record object, updated). */
+  call: [CallRecord];
+  /** Time travel dropped every call from `seq` on. */
+  rewound: [{ seq: number }];
+  ended: [EndInfo];
+}
+
+export interface RuntimeApi extends EventEmitter<RuntimeEvents> {
+  launch(args: Record<string, unknown>): Promise<LaunchInfo>;
+  setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): Promise<BreakpointStatus[]>;
+  setLineBreakpoints(file: string, specs: LineBreakpointSpec[]): Promise<BreakpointStatus[]>;
+  setExceptionFilters(filters: { filterId: string; condition?: string }[]): Promise<string[]>;
+  configurationDone(): Promise<void>;
+  threads(): Promise<ThreadInfo[]>;
+  stack(threadId: number): Promise<StackFrameInfo[]>;
+  pending(threadId: number): Promise<PendingCallInfo | undefined>;
+  inputs(): Promise<Record<string, unknown>>;
+  calls(): Promise<CallRecord[]>;
+  stdout(): Promise<string>;
+  evaluate(expression: string, threadId?: number): Promise<EvaluateResult>;
+  continue(threadId: number, singleThread?: boolean): Promise<void>;
+  next(threadId: number): Promise<void>;
+  pause(): Promise<void>;
+  stepBack(threadId: number): Promise<void>;
+  reverseContinue(threadId: number): Promise<void>;
+  restartFrame(threadId: number): Promise<void>;
+  rewindTo(seq: number): Promise<void>;
+  resolveCall(threadId: number, action: CallAction): Promise<void>;
+  exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined>;
+  where(threadId: number): Promise<ProbeResult | undefined>;
+  terminate(): Promise<void>;
+}
+
+export type { Frame };

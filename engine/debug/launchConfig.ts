@@ -1,0 +1,149 @@
+/**
+ * The launch configuration of a debug session, checked attribute by
+ * attribute: every bad value becomes a LaunchError naming the attribute and
+ * what is wrong, so a client can show it and the adapter stays up.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+import type { PythonVersion } from '../extract/tasks.ts';
+import { resolveLimits, type Limits } from '../run/limits.ts';
+import { parseStubs, type StubSpec } from '../run/stubs.ts';
+import { JsonSyntaxError, parseJson } from '../values/json.ts';
+import { isDict } from '../values/python.ts';
+
+export class LaunchError extends Error {
+  constructor(readonly attribute: string, message: string) {
+    super(`${attribute}: ${message}`);
+    this.name = 'LaunchError';
+  }
+}
+
+export type StopOnCall = 'all' | 'none' | string[];
+
+export interface LaunchConfig {
+  program: string;
+  cwd: string;
+  task?: string;
+  inputs?: unknown;
+  stubs: Map<string, StubSpec>;
+  stopOnEntry: boolean;
+  stopOnExternalCall: StopOnCall;
+  externals: string[];
+  limits: Limits;
+  record?: string;
+  replay?: string;
+  forward: 'all' | string[];
+  python: string;
+  raiseInSandbox: boolean;
+  pythonVersion?: PythonVersion;
+}
+
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+/** Attributes every DAP client or VS Code adds on its own. */
+const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every(x => typeof x === 'string');
+}
+
+/** An object, or a path (relative to cwd) to a JSON file holding one. */
+function objectOrFile(attribute: string, value: unknown, cwd: string): unknown {
+  if (typeof value !== 'string') {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return parseJson(JSON.stringify(value));
+    throw new LaunchError(attribute, `expected an object or the path of a JSON file, got ${JSON.stringify(value)}`);
+  }
+  const path = resolve(cwd, value);
+  if (!existsSync(path)) throw new LaunchError(attribute, `no such file: ${path}`);
+  try {
+    return parseJson(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new LaunchError(attribute, `${path}:${e.line}:${e.column}: malformed JSON: ${e.message}`);
+    throw new LaunchError(attribute, `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function resolveLaunchConfig(args: Record<string, unknown>): { config: LaunchConfig; warnings: string[] } {
+  const warnings: string[] = [];
+  for (const key of Object.keys(args)) {
+    if (!(LAUNCH_ATTRIBUTES as readonly string[]).includes(key) && !CLIENT_ATTRIBUTES.has(key)) {
+      warnings.push(`unknown launch attribute '${key}' is ignored (known: ${LAUNCH_ATTRIBUTES.join(', ')})`);
+    }
+  }
+  const program = args.program;
+  if (typeof program !== 'string' || !program) throw new LaunchError('program', 'the Python file to debug is required, e.g. "program": "${file}"');
+  const cwd = typeof args.cwd === 'string' ? args.cwd : isAbsolute(program) ? dirname(program) : process.cwd();
+  const programPath = resolve(cwd, program);
+  if (!existsSync(programPath) || !statSync(programPath).isFile()) throw new LaunchError('program', `no such file: ${programPath}`);
+  if (!programPath.endsWith('.py')) throw new LaunchError('program', `expected a Python (.py) file, got ${programPath}`);
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const v = args[name];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') throw new LaunchError(name, `expected true or false, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const optionalString = (name: string): string | undefined => {
+    const v = args[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !v) throw new LaunchError(name, `expected a non-empty string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+
+  let stopOnExternalCall: StopOnCall = 'all';
+  const stop = args.stopOnExternalCall;
+  if (stop !== undefined) {
+    if (stop === 'all' || stop === 'none' || isStringList(stop)) stopOnExternalCall = stop;
+    else throw new LaunchError('stopOnExternalCall', `expected "all", "none" or a list of function names, got ${JSON.stringify(stop)}`);
+  }
+  let forward: 'all' | string[] = [];
+  if (args.forward !== undefined) {
+    if (args.forward === 'all' || isStringList(args.forward)) forward = args.forward;
+    else throw new LaunchError('forward', `expected "all" or a list of function names, got ${JSON.stringify(args.forward)}`);
+  }
+  const externals = args.externals ?? [];
+  if (!isStringList(externals)) throw new LaunchError('externals', `expected a list of function names, got ${JSON.stringify(externals)}`);
+
+  let limits: Limits;
+  try {
+    limits = resolveLimits(args.limits === undefined ? undefined : objectOrFile('limits', args.limits, cwd), 'limits');
+  } catch (e) {
+    if (e instanceof UsageError) throw new LaunchError('limits', e.message.replace(/^limits: /, ''));
+    throw e;
+  }
+  let stubs = new Map<string, StubSpec>();
+  if (args.stubs !== undefined) {
+    const value = objectOrFile('stubs', args.stubs, cwd);
+    try {
+      stubs = parseStubs(value, typeof args.stubs === 'string' ? resolve(cwd, args.stubs) : 'stubs');
+    } catch (e) {
+      if (e instanceof UsageError) throw new LaunchError('stubs', e.message);
+      throw e;
+    }
+  }
+  const inputs = args.inputs === undefined ? undefined : objectOrFile('inputs', args.inputs, cwd);
+  if (inputs !== undefined && !isDict(inputs)) throw new LaunchError('inputs', 'expected an object mapping input names to values');
+  const pythonVersion = optionalString('pythonVersion');
+  if (pythonVersion !== undefined && !/^3\.1[0-4]$/.test(pythonVersion)) throw new LaunchError('pythonVersion', `expected one of 3.10, 3.11, 3.12, 3.13, 3.14, got ${JSON.stringify(pythonVersion)}`);
+  const record = optionalString('record');
+  const replay = optionalString('replay');
+
+  const config: LaunchConfig = {
+    program: programPath,
+    cwd,
+    stubs,
+    stopOnEntry: bool('stopOnEntry', false),
+    stopOnExternalCall,
+    externals,
+    limits,
+    forward,
+    python: optionalString('python') ?? 'python3',
+    raiseInSandbox: bool('raiseInSandbox', false),
+    ...(optionalString('task') !== undefined ? { task: optionalString('task') } : {}),
+    ...(inputs !== undefined ? { inputs } : {}),
+    ...(record !== undefined ? { record: resolve(cwd, record) } : {}),
+    ...(replay !== undefined ? { replay: resolve(cwd, replay) } : {}),
+    ...(pythonVersion !== undefined ? { pythonVersion: pythonVersion as PythonVersion } : {}),
+  };
+  return { config, warnings };
+}

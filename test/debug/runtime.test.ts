@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DebugRuntime } from '../../engine/debug/runtime.ts';
+import type { EndInfo, StoppedInfo } from '../../engine/debug/api.ts';
+import { pyRepr } from '../../engine/index.ts';
+import { flow, writeTree } from '../helpers.ts';
+
+const FLOW = flow(`
+  @env.task
+  def fib(n: int) -> int: ...
+
+  @env.task
+  def add(a: int, b: int) -> int: ...
+
+  @env.sandbox.orchestrator
+  def pipe(n: int) -> int:
+      total = 0
+      for i in range(n):
+          total = add(total, fib(i))
+      squares = flyte_map("fib", [1, 2, 3], concurrency=2)
+      return total + sum(squares)
+`);
+
+function file(source = FLOW): string {
+  return join(writeTree({ 'flow.py': source }), 'flow.py');
+}
+
+async function stopped(rt: DebugRuntime): Promise<StoppedInfo> {
+  const [s] = await once(rt, 'stopped') as [StoppedInfo];
+  return s;
+}
+
+const STUBS = { fib: { python: 'args[0] * 10' }, add: { python: 'args[0] + args[1]' } };
+
+test('stop at every external call, step with next, look at args, continue to the result', async () => {
+  const rt = new DebugRuntime();
+  await rt.launch({ program: file(), inputs: { n: 2 }, stubs: STUBS });
+  const first = stopped(rt);
+  await rt.configurationDone();
+  let s = await first;
+  assert.deepEqual([s.reason, s.threadId, s.description], ['external call', 1, 'fib(0)']);
+  assert.equal((await rt.evaluate('args[0] + 100')).result, '100');
+  const stack = await rt.stack(1);
+  assert.equal(stack[0]!.name, 'fib(0)  [pending external call]');
+  assert.deepEqual(stack.slice(1).map(f => [f.name, f.line]), [['pipe', 13], ['<module>', 10]]);
+  const nextStop = stopped(rt);
+  await rt.next(1);
+  s = await nextStop;
+  assert.deepEqual([s.reason, s.description], ['step', 'add(0, 0)']);
+  await rt.launch; // keep the session
+  const ended = once(rt, 'ended');
+  await rt.setFunctionBreakpoints([]);
+  // continue through the rest with stops turned off by answering each stop
+  rt.on('stopped', st => void rt.continue(st.threadId, true));
+  await rt.continue(1);
+  const [end] = await ended as [EndInfo];
+  assert.equal(end.status, 'ok');
+  assert.equal(end.output, 0 + 10 + 10 + 20 + 30);
+});
+
+test('function breakpoint with a condition; line breakpoints say why they cannot be hit', async () => {
+  const rt = new DebugRuntime();
+  const info = await rt.launch({ program: file(), inputs: { n: 5 }, stubs: STUBS, stopOnExternalCall: 'none' });
+  const fnStatus = await rt.setFunctionBreakpoints([{ name: 'fib', condition: 'args[0] == 3' }, { name: 'nope' }, { name: 'env.fib' }]);
+  assert.equal(fnStatus[0]!.verified, true);
+  assert.match(fnStatus[1]!.message!, /'nope' is not an external this task may call.*Registered: add, fib/);
+  assert.match(fnStatus[2]!.message!, /Use the name the sandbox calls/);
+  const lineStatus = await rt.setLineBreakpoints(info.file, [{ line: 14 }, { line: 12 }, { line: 3 }]);
+  assert.deepEqual(lineStatus.map(b => b.verified), [true, false, false]);
+  assert.match(lineStatus[1]!.message!, /line 12 calls no external function.*Lines with external calls: 13, 14/);
+  assert.match(lineStatus[2]!.message!, /line 3 is not part of the sandboxed task pipe/);
+  await rt.setLineBreakpoints(info.file, []);
+  const s = stopped(rt);
+  await rt.configurationDone();
+  const hit = await s;
+  assert.deepEqual([hit.reason, hit.description], ['function breakpoint', 'fib(3)']);
+  assert.equal(hit.hitBreakpointIds![0], fnStatus[0]!.id);
+  await rt.terminate();
+});
+
+test('flyte_map items are threads; each stops on its own and continues on its own', async () => {
+  const rt = new DebugRuntime();
+  await rt.launch({ program: file(), inputs: { n: 0 }, stubs: STUBS, stopOnExternalCall: ['flyte_map', 'fib'] });
+  const stops: StoppedInfo[] = [];
+  rt.on('stopped', s => stops.push(s));
+  const gate = stopped(rt);
+  await rt.configurationDone();
+  assert.equal((await gate).description, "flyte_map('fib', [1, 2, 3], concurrency=2)");
+  const items = once(rt, 'stopped');
+  await rt.continue(1);
+  await items;
+  await new Promise(r => setTimeout(r, 10));
+  const threads = await rt.threads();
+  assert.deepEqual(threads.map(t => t.name), ['pipe (sandbox)', 'flyte_map fib [1/3]', 'flyte_map fib [2/3]'], 'concurrency 2: two items in flight');
+  const itemStack = await rt.stack(threads[1]!.id);
+  assert.equal(itemStack[0]!.name, 'fib(1) · flyte_map item 1/3  [flyte_map item]');
+  assert.equal((await rt.evaluate('args[0]', threads[2]!.id)).result, '2');
+  await rt.resolveCall(threads[2]!.id, { action: 'return', value: 200 });
+  await new Promise(r => setTimeout(r, 10));
+  assert.deepEqual((await rt.threads()).map(t => t.name), ['pipe (sandbox)', 'flyte_map fib [1/3]', 'flyte_map fib [3/3]']);
+  const ended = once(rt, 'ended');
+  rt.on('stopped', s => void rt.continue(s.threadId, true));
+  await rt.continue(threads[1]!.id);
+  await rt.continue(itemThreadOf(await rt.threads()));
+  const [end] = await ended as [EndInfo];
+  assert.equal(end.output, 10 + 200 + 30);
+});
+
+function itemThreadOf(threads: { id: number; name: string }[]): number {
+  return threads.find(t => t.name.includes('[3/3]'))!.id;
+}
+
+test('an external exception stops when `raised` is on; an uncaught failure stops with its traceback', async () => {
+  const rt = new DebugRuntime();
+  await rt.launch({ program: file(), inputs: { n: 2 }, stubs: { ...STUBS, add: { raise: 'ValueError: no adding' } }, stopOnExternalCall: 'none' });
+  await rt.setExceptionFilters([{ filterId: 'uncaught' }, { filterId: 'raised', condition: 'ValueError' }]);
+  const raised = stopped(rt);
+  await rt.configurationDone();
+  const s = await raised;
+  assert.deepEqual([s.reason, s.description], ['exception', 'ValueError raised by add(0, 0)']);
+  assert.equal((await rt.exceptionInfo(1))!.message, 'no adding');
+  const uncaught = stopped(rt);
+  await rt.continue(1);
+  const u = await uncaught;
+  assert.deepEqual([u.reason, u.description], ['exception', 'ValueError: no adding']);
+  const frames = await rt.stack(1);
+  assert.deepEqual(frames.map(f => [f.name, f.line]), [['pipe', 13], ['<module>', 10]]);
+  const info = await rt.exceptionInfo(1);
+  assert.match(info!.stackTrace, /line 13, in pipe\n {4}total = add\(total, fib\(i\)\)\nValueError: no adding/);
+  const ended = once(rt, 'ended');
+  await rt.continue(1);
+  assert.equal(((await ended)[0] as EndInfo).error!.type, 'ValueError');
+});
+
+test('step back, rewind to a call and give it a different result (what if)', async () => {
+  const rt = new DebugRuntime();
+  await rt.launch({ program: file(), inputs: { n: 3 }, stubs: STUBS, stopOnExternalCall: ['add'] });
+  rt.on('output', () => undefined);
+  const go = async (action: () => Promise<void>) => {
+    const s = stopped(rt);
+    await action();
+    return s;
+  };
+  await go(() => rt.configurationDone());
+  await go(() => rt.continue(1));
+  const third = await go(() => rt.continue(1));
+  assert.equal(third.description, 'add(10, 20)');
+  const back = await go(() => rt.stepBack(1));
+  assert.deepEqual([back.reason, back.description], ['step', 'fib(2)']);
+  const again = await go(() => rt.rewindTo(2));
+  assert.deepEqual([again.reason, again.description], ['goto', 'add(0, 0)']);
+  assert.equal((await rt.calls()).length, 2);
+  const ended = once(rt, 'ended');
+  rt.on('stopped', s => void rt.continue(s.threadId));
+  await rt.resolveCall(1, { action: 'return', expression: '1000' });
+  const [end] = await ended as [EndInfo];
+  assert.equal(pyRepr(end.output), String(1000 + 10 + 20 + 10 + 20 + 30), 'what if add(0, 0) had returned 1000');
+});
