@@ -2,6 +2,7 @@
 export { UsageError } from './errors.ts';
 export type { CallSite, DefinitionError, PythonVersion, SandboxTask, TaskInput } from './extract/tasks.ts';
 export { fromMonty, hostResultToMonty, IO_TYPE_KEY, IoHandle, ioProblems, ioView, toMonty, type IoView } from './marshal.ts';
+export { ForwardResolver, type ForwardedCall, type ForwardOptions } from './forward/forwardResolver.ts';
 export { SandboxProcess, type ProcessRunOptions } from './host/sandboxProcess.ts';
 export { loadProgram, type Program, type ProgramOptions } from './program.ts';
 export type { FilePosition } from './python/module.ts';

@@ -8,9 +8,10 @@ const require = createRequire(import.meta.url);
 mkdirSync('dist', { recursive: true });
 copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), 'dist/tree-sitter.wasm');
 copyFileSync(require.resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dist/tree-sitter-python.wasm');
+copyFileSync('python/forward_worker.py', 'dist/forward_worker.py');
 
 await build({
-  entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts' },
+  entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/main.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
