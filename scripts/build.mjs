@@ -11,7 +11,7 @@ copyFileSync(require.resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dis
 copyFileSync('python/forward_worker.py', 'dist/forward_worker.py');
 
 await build({
-  entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/main.ts' },
+  entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/main.ts', runtimeHost: 'engine/host/runtimeChild.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -60,6 +60,8 @@ export interface LaunchInfo {
   line: number;
   externals: string[];
   warnings: string[];
+  /** The run's duration limit (a watchdog outside the runtime tolerates this much silence). */
+  maxDurationSecs: number;
 }
 
 export type CallAction =

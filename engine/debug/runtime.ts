@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { UsageError } from '../errors.ts';
+import { ForwardResolver } from '../forward/forwardResolver.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadProgram } from '../program.ts';
 import type { Registry } from '../registry.ts';
@@ -36,7 +37,7 @@ interface Pending {
 
 type State = 'idle' | 'entry' | 'running' | 'exception' | 'ended';
 
-/** Resolves calls the client chose to forward; plugged in by the forwarding module. */
+/** Resolves calls the client chose to forward. */
 export interface Forwarder extends Resolver {
   forward(call: ExternalCall): PromiseLike<CallOutcome>;
   dispose?(): void;
@@ -45,6 +46,18 @@ export interface Forwarder extends Resolver {
 export interface RuntimeHooks {
   /** Builds the resolvers after stubs (cassette, forward) and the explicit forwarder. */
   resolvers?(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder?: Forwarder };
+}
+
+/** Forwarding to the user's Python: every call named in `forward`, and any call the client forwards by hand. */
+function standardResolvers(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder: Forwarder } {
+  const forwarder = new ForwardResolver({
+    module: task.module.path,
+    names: config.forward,
+    python: config.python,
+    onOutput: text => output(text),
+    onNotice: text => output(`${text}\n`),
+  });
+  return { after: config.forward === 'all' || config.forward.length ? [forwarder] : [], forwarder };
 }
 
 export function itemThread(seq: number): number {
@@ -122,11 +135,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
     this.breakpoints = new Breakpoints(this.task, this.registry);
     this.stubs = new StubResolver(new Map(config.stubs));
-    const extra = this.hooks.resolvers?.(config, this.task, text => this.emit('output', { category: 'console', text })) ?? { after: [] };
+    const extra = (this.hooks.resolvers ?? standardResolvers)(config, this.task, text => this.emit('output', { category: 'console', text }));
     this.forwarder = extra.forwarder;
     this.downstream = new ResolverChain([this.stubs, ...extra.after]);
     for (const w of warnings) this.emit('output', { category: 'console', text: `warning: ${w}\n` });
-    return { task: this.task.name, flyteName: this.task.flyteName, file: this.task.module.path, line: this.task.at.line, externals: this.registry.names(), warnings };
+    return { task: this.task.name, flyteName: this.task.flyteName, file: this.task.module.path, line: this.task.at.line, externals: this.registry.names(), warnings, maxDurationSecs: config.limits.maxDurationSecs };
   }
 
   async setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): Promise<BreakpointStatus[]> {

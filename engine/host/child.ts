@@ -12,6 +12,7 @@ import { SandboxRun } from '../run/sandboxRun.ts';
 import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
+import { answerPings } from './childProcess.ts';
 import { outcomeFromWire, recordToWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
 
 const send = (m: ToParent) => process.send!(m);
@@ -84,9 +85,6 @@ process.on('message', (m: ToChild) => {
     case 'stop':
       run?.stop();
       break;
-    case 'ping':
-      send({ t: 'pong', n: m.n });
-      break;
   }
 });
-process.on('disconnect', () => process.exit(0));
+answerPings();

@@ -30,8 +30,7 @@ export type ToChild =
   | { t: 'start'; options: StartOptions }
   | { t: 'answer'; id: number; outcome: WireOutcome | null }
   | { t: 'probe'; id: number }
-  | { t: 'stop' }
-  | { t: 'ping'; n: number };
+  | { t: 'stop' };
 
 export type WireEvent =
   | { e: 'call'; record: WireRecord }
@@ -43,8 +42,7 @@ export type ToParent =
   | { t: 'ask'; id: number; call: WireCall }
   | { t: 'probe'; id: number; result: ProbeResult | null }
   | { t: 'end'; result: WireResult }
-  | { t: 'fatal'; message: string; usage: boolean }
-  | { t: 'pong'; n: number };
+  | { t: 'fatal'; message: string; usage: boolean };
 
 export interface WireRecord {
   seq: number;

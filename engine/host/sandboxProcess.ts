@@ -4,10 +4,7 @@
  * when it stops answering for longer than the duration limit plus a grace
  * period (a worker thread could not be stopped: see monty-js-notes.md).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_LIMITS } from '../run/limits.ts';
 import type { CallRecord, SandboxFailure } from '../run/outcome.ts';
@@ -15,7 +12,8 @@ import type { ProbeResult } from '../run/probe.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import type { RunEvents, RunResult } from '../run/sandboxRun.ts';
 import { fromWire, toWire } from '../values/wire.ts';
-import { kwargsFromWire, outcomeToWire, recordFromWire, type StartOptions, type ToChild, type ToParent, type WireCall } from './protocol.ts';
+import { kwargsFromWire, outcomeToWire, recordFromWire, type StartOptions, type ToChild, type ToParent, type WireCall, type WireEvent } from './protocol.ts';
+import { WatchedChild } from './childProcess.ts';
 
 export interface ProcessRunOptions extends Omit<StartOptions, 'inputs' | 'stubs' | 'limits' | 'ask'> {
   inputs?: unknown;
@@ -28,20 +26,11 @@ export interface ProcessRunOptions extends Omit<StartOptions, 'inputs' | 'stubs'
   graceMs?: number;
 }
 
-function childEntry(): { module: string; execArgv: string[] } {
-  const bundled = fileURLToPath(new URL('./sandboxHost.js', import.meta.url));
-  if (existsSync(bundled)) return { module: bundled, execArgv: [] };
-  return { module: fileURLToPath(new URL('./child.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-}
-
-const PING_MS = 1000;
-
 export class SandboxProcess extends EventEmitter<RunEvents> {
-  private child: ChildProcess | undefined;
+  private child: WatchedChild | undefined;
   private readonly records = new Map<number, CallRecord>();
   private readonly calls: CallRecord[] = [];
   private stdout = '';
-  private stderr = '';
   private probes = new Map<number, (p: ProbeResult | undefined) => void>();
   private nextProbe = 1;
   private stopped = false;
@@ -52,11 +41,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
 
   /** Runs to the end; rejects only with a UsageError (bad file, task, inputs, stubs). */
   execute(): Promise<RunResult> {
-    const { module, execArgv } = childEntry();
     const limits = this.options.limits ?? { ...DEFAULT_LIMITS };
-    const child = fork(module, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
-    this.child = child;
-    child.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
     const o = this.options;
     const start: StartOptions = {
       file: o.file, limits, ask: o.resolver ? o.ask ?? 'all' : 'none',
@@ -70,75 +55,63 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.roots ? { roots: o.roots } : {}),
     };
     return new Promise<RunResult>((resolve, reject) => {
-      let lastPong = Date.now();
-      let pings = 0;
       let settled = false;
-      const toleranceMs = limits.maxDurationSecs * 1000 + (o.graceMs ?? 10_000);
       const finish = (result: RunResult) => {
         if (settled) return;
         settled = true;
-        clearInterval(watchdog);
-        child.removeAllListeners('exit');
-        child.kill('SIGKILL');
+        child.stop();
         this.emit('end', result);
         resolve(result);
       };
       const failed = (error: SandboxFailure) => finish({ status: 'error', error, calls: this.calls, stdout: this.stdout, durationMs: 0 });
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastPong > toleranceMs) {
-          failed({ type: 'TimeoutError', message: `the sandbox process did not answer for ${Math.round((Date.now() - lastPong) / 1000)} s and was killed`, origin: 'limit', frames: [], hint: `Monty's own time limit (${limits.maxDurationSecs} s) did not stop it; the debugger's watchdog did` });
-          return;
-        }
-        child.send({ t: 'ping', n: ++pings } satisfies ToChild);
-      }, Math.min(PING_MS, toleranceMs / 2));
-      child.on('exit', (code, signal) => {
-        if (this.stopped) failed({ type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] });
-        else failed({ type: 'SandboxCrashed', message: `the sandbox process exited unexpectedly (${signal ?? `exit code ${code}`})`, origin: 'sandbox', frames: [], ...(this.stderr ? { hint: this.stderr.trim() } : {}) });
+      const child = new WatchedChild('sandboxHost.js', 'child.ts', limits.maxDurationSecs * 1000 + (o.graceMs ?? 10_000), {
+        unresponsive: ms => failed({ type: 'TimeoutError', message: `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed`, origin: 'limit', frames: [], hint: `Monty's own time limit (${limits.maxDurationSecs} s) did not stop it; the debugger's watchdog did` }),
+        exit: (how, stderr) => {
+          if (this.stopped) failed({ type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] });
+          else failed({ type: 'SandboxCrashed', message: `the sandbox process exited unexpectedly (${how})`, origin: 'sandbox', frames: [], ...(stderr ? { hint: stderr } : {}) });
+        },
+        message: raw => {
+          const m = raw as ToParent;
+          switch (m.t) {
+            case 'events':
+              for (const e of m.events) this.onEvent(e);
+              break;
+            case 'ask':
+              void this.answer(m.id, m.call);
+              break;
+            case 'probe':
+              this.probes.get(m.id)?.(m.result ?? undefined);
+              this.probes.delete(m.id);
+              break;
+            case 'end':
+              finish({ status: m.result.status, ...(m.result.status === 'ok' ? { output: fromWire(m.result.output) } : {}), ...(m.result.error ? { error: m.result.error } : {}), calls: this.calls, stdout: m.result.stdout, durationMs: m.result.durationMs });
+              break;
+            case 'fatal':
+              settled = true;
+              child.stop();
+              reject(m.usage ? new UsageError(m.message) : new Error(m.message));
+              break;
+          }
+        },
       });
-      child.on('message', (m: ToParent) => {
-        switch (m.t) {
-          case 'pong':
-            lastPong = Date.now();
-            break;
-          case 'events':
-            lastPong = Date.now();
-            for (const e of m.events) {
-              if (e.e === 'output') {
-                this.stdout += e.text;
-                this.emit('output', e.text);
-                continue;
-              }
-              const known = this.records.get(e.record.seq);
-              const r = recordFromWire(e.record, known);
-              if (!known) {
-                this.records.set(r.seq, r);
-                this.calls.push(r);
-              }
-              if (e.e === 'call') this.emit('call', r);
-              else this.emit('result', r);
-            }
-            break;
-          case 'ask':
-            void this.answer(m.id, m.call);
-            break;
-          case 'probe':
-            this.probes.get(m.id)?.(m.result ?? undefined);
-            this.probes.delete(m.id);
-            break;
-          case 'end':
-            finish({ status: m.result.status, ...(m.result.status === 'ok' ? { output: fromWire(m.result.output) } : {}), ...(m.result.error ? { error: m.result.error } : {}), calls: this.calls, stdout: m.result.stdout, durationMs: m.result.durationMs });
-            break;
-          case 'fatal':
-            settled = true;
-            clearInterval(watchdog);
-            child.removeAllListeners('exit');
-            child.kill('SIGKILL');
-            reject(m.usage ? new UsageError(m.message) : new Error(m.message));
-            break;
-        }
-      });
+      this.child = child;
       child.send({ t: 'start', options: start } satisfies ToChild);
     });
+  }
+
+  private onEvent(e: WireEvent): void {
+    if (e.e === 'output') {
+      this.stdout += e.text;
+      this.emit('output', e.text);
+      return;
+    }
+    const known = this.records.get(e.record.seq);
+    const r = recordFromWire(e.record, known);
+    if (!known) {
+      this.records.set(r.seq, r);
+      this.calls.push(r);
+    }
+    this.emit(e.e === 'call' ? 'call' : 'result', r);
   }
 
   private async answer(id: number, call: WireCall): Promise<void> {
@@ -171,6 +144,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
   stop(): void {
     this.stopped = true;
     this.child?.send({ t: 'stop' } satisfies ToChild);
-    setTimeout(() => this.child?.kill('SIGKILL'), 2000).unref();
+    const child = this.child;
+    setTimeout(() => child?.kill(), 2000).unref();
   }
 }

@@ -1,0 +1,338 @@
+/**
+ * The DAP session: translates requests into RuntimeApi calls and runtime
+ * events into DAP events. It holds no loop and no engine state of its own,
+ * beyond the variable handles of the current stop and a mirror of the call
+ * history for the "Call history" scope.
+ */
+import { basename } from 'node:path';
+import { Breakpoint, ContinuedEvent, DebugSession, Event, ExitedEvent, InitializedEvent, OutputEvent, Scope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread, ThreadEvent } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { CallAction, RuntimeApi, StoppedInfo } from '../engine/debug/api.ts';
+import { MAIN_THREAD } from '../engine/debug/api.ts';
+import { LaunchError } from '../engine/debug/launchConfig.ts';
+import type { CallRecord } from '../engine/run/outcome.ts';
+import { pyRepr } from '../engine/values/python.ts';
+import { callSummary, type CallSummary } from './callSummary.ts';
+import { truncate, VariableStore } from './values.ts';
+
+export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
+  { filter: 'uncaught', label: 'Uncaught Exceptions', description: 'Stop when the sandboxed task fails', default: true, supportsCondition: true, conditionDescription: 'Only these exception types, e.g. "ValueError, KeyError"' },
+  { filter: 'raised', label: 'Raised Exceptions', description: 'Stop when an external call raises (Flyte then ends the run with it)', default: false, supportsCondition: true, conditionDescription: 'Only these exception types, e.g. "ValueError, KeyError"' },
+];
+
+const CALLS_FLUSH_MS = 100;
+
+export class FlyteSandboxSession extends DebugSession {
+  private readonly vars = new VariableStore();
+  private readonly history = new Map<number, CallRecord>();
+  private launchResponse: DebugProtocol.LaunchResponse | undefined;
+  private program = '';
+  private pendingSummaries = new Map<number, CallRecord>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly runtime: RuntimeApi) {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+    runtime.on('stopped', s => this.onStopped(s));
+    runtime.on('continued', c => {
+      this.vars.clear();
+      this.sendEvent(new ContinuedEvent(c.threadId, c.allThreadsContinued));
+    });
+    runtime.on('thread', t => this.sendEvent(new ThreadEvent(t.reason, t.threadId)));
+    runtime.on('output', o => this.sendEvent(new OutputEvent(o.text, o.category)));
+    runtime.on('call', r => {
+      this.history.set(r.seq, r);
+      this.pendingSummaries.set(r.seq, r);
+      this.flushTimer ??= setTimeout(() => this.flushCalls(), CALLS_FLUSH_MS);
+    });
+    runtime.on('rewound', ({ seq }) => {
+      for (const k of [...this.history.keys()]) if (k >= seq) this.history.delete(k);
+      this.flushCalls();
+      this.sendEvent(new Event('flyteSandbox/rewound', { seq }));
+    });
+    runtime.on('ended', end => {
+      this.flushCalls();
+      this.sendEvent(new Event('flyteSandbox/result', {
+        status: end.status,
+        ...(end.status === 'ok' ? { output: pyRepr(end.output) } : {}),
+        ...(end.error ? { error: { type: end.error.type, message: end.error.message, origin: end.error.origin, frames: end.error.frames, hint: end.error.hint } } : {}),
+      }));
+      this.sendEvent(new ExitedEvent(end.status === 'ok' ? 0 : 1));
+      this.sendEvent(new TerminatedEvent());
+    });
+  }
+
+  /** Calls go to the client in batches (the IO panel follows them live without a message per call). */
+  private flushCalls(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (!this.pendingSummaries.size) return;
+    const calls: CallSummary[] = [...this.pendingSummaries.values()].map(callSummary);
+    this.pendingSummaries.clear();
+    this.sendEvent(new Event('flyteSandbox/calls', { calls }));
+  }
+
+  private onStopped(s: StoppedInfo): void {
+    this.flushCalls();
+    this.vars.clear();
+    const e = new StoppedEvent(s.reason, s.threadId, s.text) as DebugProtocol.StoppedEvent;
+    e.body.description = s.description;
+    e.body.allThreadsStopped = false;
+    if (s.hitBreakpointIds) e.body.hitBreakpointIds = s.hitBreakpointIds;
+    this.sendEvent(e);
+  }
+
+  /** An error response the client shows as is (the adapter's formatter leaves {braces} alone). */
+  private fail(response: DebugProtocol.Response, e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.sendErrorResponse(response, { id: e instanceof LaunchError ? 1001 : 1000, format: message, showUser: true });
+  }
+
+  private async handle(response: DebugProtocol.Response, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsEvaluateForHovers: true,
+      supportsStepBack: true,
+      supportsRestartFrame: true,
+      supportsExceptionInfoRequest: true,
+      supportsExceptionFilterOptions: true,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS,
+      supportsTerminateRequest: true,
+      supportsSingleThreadExecutionRequests: true,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
+    try {
+      const info = await this.runtime.launch(args as Record<string, unknown>);
+      this.program = info.file;
+      this.launchResponse = response;
+      this.sendEvent(new InitializedEvent());
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override async configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): Promise<void> {
+    this.sendResponse(response);
+    if (this.launchResponse) {
+      this.sendResponse(this.launchResponse);
+      this.launchResponse = undefined;
+    }
+    await this.runtime.configurationDone();
+  }
+
+  protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const specs = (args.breakpoints ?? []).map(b => ({ line: b.line, ...(b.condition ? { condition: b.condition } : {}), ...(b.hitCondition ? { hitCondition: b.hitCondition } : {}), ...(b.logMessage !== undefined ? { logMessage: b.logMessage } : {}) }));
+      const statuses = await this.runtime.setLineBreakpoints(args.source.path ?? '', specs);
+      response.body = { breakpoints: statuses.map(s => this.breakpoint(s, args.source)) };
+    });
+  }
+
+  protected override async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const specs = args.breakpoints.map(b => ({ name: b.name, ...(b.condition ? { condition: b.condition } : {}), ...(b.hitCondition ? { hitCondition: b.hitCondition } : {}), ...((b as { logMessage?: string }).logMessage !== undefined ? { logMessage: (b as { logMessage?: string }).logMessage } : {}) }));
+      const statuses = await this.runtime.setFunctionBreakpoints(specs);
+      response.body = { breakpoints: statuses.map(s => this.breakpoint(s)) };
+    });
+  }
+
+  private breakpoint(s: { id: number; verified: boolean; message?: string; line?: number }, source?: DebugProtocol.Source): DebugProtocol.Breakpoint {
+    const bp = new Breakpoint(s.verified, s.line) as DebugProtocol.Breakpoint;
+    bp.id = s.id;
+    if (s.message) bp.message = s.message;
+    if (source) bp.source = source;
+    if (!s.verified) bp.reason = 'failed';
+    return bp;
+  }
+
+  protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const filters = [...args.filters.map(f => ({ filterId: f })), ...(args.filterOptions ?? []).map(f => ({ filterId: f.filterId, ...(f.condition ? { condition: f.condition } : {}) }))];
+      const problems = await this.runtime.setExceptionFilters(filters);
+      response.body = { breakpoints: filters.map(f => ({ verified: !problems.some(p => p.includes(`'${f.filterId}'`)) })) };
+    });
+  }
+
+  protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
+    await this.handle(response, async () => {
+      response.body = { threads: (await this.runtime.threads()).map(t => new Thread(t.id, t.name)) };
+    });
+  }
+
+  protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const frames = await this.runtime.stack(args.threadId);
+      const start = args.startFrame ?? 0;
+      const slice = frames.slice(start, args.levels ? start + args.levels : undefined);
+      response.body = {
+        stackFrames: slice.map(f => {
+          const frame = new StackFrame(f.id, f.name, f.file ? new Source(basename(f.file), f.file) : undefined, f.line, f.column) as DebugProtocol.StackFrame;
+          if (f.label) frame.presentationHint = 'label';
+          return frame;
+        }),
+        totalFrames: frames.length,
+      };
+    });
+  }
+
+  protected override async scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const threadId = Math.floor(args.frameId / 1000) || MAIN_THREAD;
+      const scopes: DebugProtocol.Scope[] = [];
+      const pending = await this.runtime.pending(threadId);
+      if (pending) {
+        const ref = this.vars.add(() => [
+          { name: 'function', value: pending.function, type: 'str', variablesReference: 0 },
+          { name: 'call', value: `#${pending.seq}${pending.mapIndex !== undefined ? `, flyte_map item ${pending.mapIndex + 1}/${pending.mapSize}` : ''}${pending.kind === 'map' ? ', flyte_map (before its items)' : ''}`, variablesReference: 0 },
+          ...pending.args.map((a, i) => this.vars.variable(`args[${i}]`, a, `args[${i}]`)),
+          ...Object.entries(pending.kwargs).map(([k, v]) => this.vars.variable(k, v, `kwargs[${JSON.stringify(k)}]`)),
+          ...(pending.raised ? [{ name: 'raised', value: `${pending.raised.type}: ${pending.raised.message}`, variablesReference: 0 }] : []),
+          ...(pending.needsResult ? [{ name: 'needs a result', value: 'no stub, cassette or forward answers this call: !return, !raise or !forward', variablesReference: 0 }] : []),
+        ]);
+        scopes.push(new Scope('Pending call', ref, false));
+      }
+      const inputs = await this.runtime.inputs();
+      scopes.push(new Scope('Inputs', this.vars.add(() => Object.entries(inputs).map(([k, v]) => this.vars.variable(k, v, `inputs[${JSON.stringify(k)}]`))), false));
+      const done = [...this.history.values()].filter(r => r.status !== 'pending').sort((a, b) => a.seq - b.seq);
+      const historyScope = new Scope('Call history', this.vars.add((start = 0, count = done.length) => done.slice(start, start + count).map(r => this.historyVariable(r))), false) as DebugProtocol.Scope;
+      historyScope.indexedVariables = done.length;
+      scopes.push(historyScope);
+      const stdout = await this.runtime.stdout();
+      const lines = stdout.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const outputScope = new Scope('Output', this.vars.add((start = 0, count = lines.length) => lines.slice(start, start + count).map((l, i) => ({ name: String(start + i + 1), value: l, variablesReference: 0 }))), false) as DebugProtocol.Scope;
+      outputScope.indexedVariables = lines.length;
+      scopes.push(outputScope);
+      response.body = { scopes };
+    });
+  }
+
+  private historyVariable(r: CallRecord): DebugProtocol.Variable {
+    const outcome = r.status === 'returned' ? `-> ${truncate(pyRepr(r.result), 120)}` : r.status === 'raised' ? `raised ${r.error!.type}: ${r.error!.message}` : r.status;
+    const ref = this.vars.add(() => [
+      ...r.args.map((a, i) => this.vars.variable(`args[${i}]`, a)),
+      ...Object.entries(r.kwargs).map(([k, v]) => this.vars.variable(k, v)),
+      ...(r.status === 'returned' ? [this.vars.variable('result', r.result)] : []),
+      ...(r.error ? [{ name: 'error', value: `${r.error.type}: ${r.error.message}`, variablesReference: 0 }, ...(r.error.traceback ? [{ name: 'traceback', value: r.error.traceback, variablesReference: 0 }] : [])] : []),
+      { name: 'source', value: r.source ?? '-', variablesReference: 0 },
+      { name: 'duration', value: r.durationMs !== undefined ? `${r.durationMs.toFixed(3)} ms` : '-', variablesReference: 0 },
+      ...(r.mapParent !== undefined ? [{ name: 'flyte_map', value: `item ${r.mapIndex} of call #${r.mapParent}`, variablesReference: 0 }] : []),
+    ]);
+    const name = `#${r.seq} ${truncate(`${r.function}(${[...r.args.map(a => pyRepr(a)), ...Object.entries(r.kwargs).map(([k, v]) => `${k}=${pyRepr(v)}`)].join(', ')})`, 80)}`;
+    return { name, value: `${outcome}  [${r.source ?? '-'}]`, variablesReference: ref };
+  }
+
+  protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const children = this.vars.get(args.variablesReference);
+      response.body = { variables: children ? children(args.start, args.count) : [] };
+    });
+  }
+
+  protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const threadId = args.frameId !== undefined ? Math.floor(args.frameId / 1000) || MAIN_THREAD : undefined;
+      const r = await this.runtime.evaluate(args.expression, threadId);
+      const d = r.value !== undefined ? this.vars.describe(r.value) : { value: r.result, variablesReference: 0 };
+      response.body = { result: r.value !== undefined ? d.value : r.result, variablesReference: d.variablesReference, ...('type' in d ? { type: d.type } : {}) };
+    });
+  }
+
+  protected override async continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
+    this.vars.clear();
+    response.body = { allThreadsContinued: !args.singleThread && args.threadId === MAIN_THREAD };
+    await this.handle(response, () => this.runtime.continue(args.threadId, args.singleThread ?? false));
+  }
+
+  protected override async nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
+    this.vars.clear();
+    await this.handle(response, () => this.runtime.next(args.threadId));
+  }
+
+  protected override async stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
+    this.vars.clear();
+    await this.handle(response, () => this.runtime.next(args.threadId));
+  }
+
+  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
+    this.vars.clear();
+    await this.handle(response, () => this.runtime.continue(args.threadId, true));
+  }
+
+  protected override async stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): Promise<void> {
+    this.vars.clear();
+    await this.handle(response, () => this.runtime.stepBack(args.threadId));
+  }
+
+  protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse, args: DebugProtocol.ReverseContinueArguments): Promise<void> {
+    this.vars.clear();
+    await this.handle(response, () => this.runtime.reverseContinue(args.threadId));
+  }
+
+  protected override async restartFrameRequest(response: DebugProtocol.RestartFrameResponse, args: DebugProtocol.RestartFrameArguments): Promise<void> {
+    this.vars.clear();
+    await this.handle(response, () => this.runtime.restartFrame(Math.floor(args.frameId / 1000) || MAIN_THREAD));
+  }
+
+  protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
+    await this.handle(response, () => this.runtime.pause());
+  }
+
+  protected override async exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const info = await this.runtime.exceptionInfo(args.threadId);
+      if (!info) throw new Error('this thread is not stopped on an exception');
+      response.body = { exceptionId: info.type, description: info.message, breakMode: info.breakMode, details: { message: info.message, typeName: info.type, stackTrace: info.stackTrace } };
+    });
+  }
+
+  protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
+    await this.handle(response, () => this.runtime.terminate());
+  }
+
+  protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse): Promise<void> {
+    await this.handle(response, () => this.runtime.terminate());
+  }
+
+  protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
+    const a = (args ?? {}) as Record<string, unknown>;
+    switch (command) {
+      case 'flyteSandbox/resolveCall':
+        await this.handle(response, async () => {
+          const threadId = typeof a.threadId === 'number' ? a.threadId : MAIN_THREAD;
+          await this.runtime.resolveCall(threadId, a as unknown as CallAction);
+        });
+        return;
+      case 'flyteSandbox/rewindTo':
+        await this.handle(response, async () => {
+          if (typeof a.seq !== 'number') throw new Error('flyteSandbox/rewindTo needs {"seq": <call number>}');
+          await this.runtime.rewindTo(a.seq);
+        });
+        return;
+      default:
+        this.fail(response, new Error(`unknown request '${command}'`));
+    }
+  }
+
+  /** The program being debugged (for clients that need it, e.g. the IO panel). */
+  get programPath(): string {
+    return this.program;
+  }
+}

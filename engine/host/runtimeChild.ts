@@ -1,0 +1,52 @@
+/**
+ * The debug runtime's child process: serves every RuntimeApi method to the
+ * parent (`RemoteRuntime`) and sends its events back in batches, flushed
+ * whenever the engine loop yields.
+ */
+import { DebugRuntime } from '../debug/runtime.ts';
+import type { RuntimeEvents } from '../debug/api.ts';
+import { answerPings } from './childProcess.ts';
+import { decode, encode } from './codec.ts';
+
+const runtime = new DebugRuntime();
+let batch: [string, unknown[]][] = [];
+let scheduled = false;
+
+function flush(): void {
+  scheduled = false;
+  if (batch.length) process.send!({ t: 'events', events: encode(batch) });
+  batch = [];
+}
+
+const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'call', 'rewound', 'ended'];
+for (const name of EVENTS) {
+  runtime.on(name, (...args: unknown[]) => {
+    batch.push([name, args]);
+    // A stop or the end must reach the client now; call records can wait for the next yield.
+    if (name === 'stopped' || name === 'ended') flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  });
+}
+
+answerPings();
+process.on('message', (m: { t?: string; id?: number; method?: string; args?: unknown }) => {
+  if (m.t !== 'call' || m.id === undefined || !m.method) return;
+  const id = m.id;
+  const method = (runtime as unknown as Record<string, (...a: unknown[]) => unknown>)[m.method];
+  if (typeof method !== 'function') {
+    process.send!({ t: 'reply', id, ok: false, error: encode(new Error(`unknown runtime method ${m.method}`)) });
+    return;
+  }
+  Promise.resolve()
+    .then(() => method.apply(runtime, decode(m.args as never) as unknown[]))
+    .then(result => {
+      flush();
+      process.send!({ t: 'reply', id, ok: true, result: encode(result) });
+    }, (e: unknown) => {
+      flush();
+      process.send!({ t: 'reply', id, ok: false, error: encode(e instanceof Error ? e : new Error(String(e))) });
+    });
+});
