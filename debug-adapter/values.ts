@@ -35,14 +35,15 @@ export class VariableStore {
     return { name, ...this.describe(value), ...(evaluateName ? { evaluateName } : {}) };
   }
 
-  describe(value: unknown): { value: string; type: string; variablesReference: number; indexedVariables?: number; namedVariables?: number } {
-    const io = ioView(value);
+  /** `raw`: show a tagged dict as the plain dict Monty holds, not as its IO handle. */
+  describe(value: unknown, raw = false): { value: string; type: string; variablesReference: number; indexedVariables?: number; namedVariables?: number } {
+    const io = raw ? undefined : ioView(value);
     if (io) {
       const text = `${io.kind}(${Object.entries(io.fields).map(([k, v]) => `${k}=${pyRepr(v)}`).join(', ')})${io.problems.length ? '  ⚠ ' + io.problems[0] : ''}`;
       const ref = this.add(() => [
         ...Object.entries(io.fields).map(([k, v]) => this.variable(k, v)),
         ...(io.problems.length ? [{ name: '⚠ problems', value: io.problems.join('; '), variablesReference: 0 }] : []),
-        this.variable('raw (tagged dict)', value),
+        { name: 'raw (tagged dict)', ...this.describe(value, true) },
       ]);
       return { value: truncate(text), type: io.known ? `flyte.io.${io.kind}` : 'dict', variablesReference: ref };
     }
