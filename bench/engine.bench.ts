@@ -3,70 +3,14 @@
  * to the raw @pydantic/monty snapshot loop, both measured in this run, and a
  * flyte_map of 10,000 stubbed items. Goals: ratio <= 1.5, map < 1 s.
  */
-import { Monty, MontyComplete, MontyNameLookup, type MontySnapshot } from '@pydantic/monty';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadProgram, parseStubs, SandboxRun, StubResolver } from '../engine/index.ts';
+import { benchProgram, median, rawLoop } from './shared.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 100_000);
 const MAP_ITEMS = 10_000;
 const ROUNDS = 7;
 
-const BODY = `
-    total = 0
-    for i in range(n):
-        total += ident(i)
-    return total`;
-
-const source = `import flyte
-env = flyte.TaskEnvironment(name="bench")
-
-@env.task
-def ident(x: int) -> int: ...
-
-@env.task
-def sq(x: int) -> int: ...
-
-@env.sandbox.orchestrator
-def loop(n: int) -> int:${BODY}
-
-@env.sandbox.orchestrator
-def fan(n: int) -> int:
-    if n < 0:
-        sq(0)
-    return len(flyte_map("sq", list(range(n))))
-`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function rawLoop(code: string): Promise<number> {
-  const m = new Monty(code, { inputs: ['n'] });
-  const t0 = performance.now();
-  let p: MontySnapshot | MontyNameLookup | MontyComplete = m.start({ inputs: { n: CALLS }, printCallback: () => undefined });
-  // The bare bridge: read the call, answer it, resume (what Flyte's loop does, minus marshaling).
-  // It yields to the event loop every 4096 calls as the engine does: Node frees dead snapshots' native
-  // memory only then, and a loop that never yields is slower (see engine/run/sandboxRun.ts).
-  const stub = (..._args: unknown[]) => 1;
-  let calls = 0;
-  while (!(p instanceof MontyComplete)) {
-    if (++calls % 4096 === 0) await new Promise(setImmediate);
-    if (p instanceof MontyNameLookup) p = p.resume();
-    else {
-      const fn = p.functionName === 'ident' ? stub : undefined;
-      p = p.resume({ returnValue: fn!(...p.args, p.kwargs) });
-    }
-  }
-  if (p.output !== CALLS) throw new Error(`raw loop returned ${String(p.output)}`);
-  return performance.now() - t0;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'flyte-sandbox-bench-'));
-writeFileSync(join(dir, 'bench.py'), source);
-const program = await loadProgram(join(dir, 'bench.py'));
+const program = await loadProgram(benchProgram());
 const loopTask = program.findTask('loop');
 const stubs = new StubResolver(parseStubs({ ident: { value: 1 }, sq: { value: 4 } }, 'bench'));
 
@@ -87,12 +31,12 @@ async function mapRun(): Promise<number> {
 }
 
 // warm up both paths, then interleave rounds so machine noise hits both alike
-await rawLoop(loopTask.code);
+await rawLoop(loopTask.code, CALLS);
 await engineLoop();
 const raw: number[] = [];
 const eng: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
-  raw.push(await rawLoop(loopTask.code));
+  raw.push(await rawLoop(loopTask.code, CALLS));
   eng.push(await engineLoop());
 }
 const maps: number[] = [];

@@ -126,12 +126,14 @@ function logParts(message: string): { text: string; expression?: string }[] {
 export class Breakpoints {
   private functions: ArmedFunction[] = [];
   private lines: ArmedLine[] = [];
+  private watchedCache: Set<string> | undefined;
   readonly exceptions = new Map<ExceptionFilter, { types?: Set<string> }>([['uncaught', {}]]);
 
   constructor(private readonly task: SandboxTask, private readonly registry: Registry) {}
 
   setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): BreakpointStatus[] {
     this.functions = [];
+    this.watchedCache = undefined;
     return specs.map(spec => {
       const { armed, problem } = arm(spec);
       if (problem) return { id: armed.id, verified: false, message: problem };
@@ -147,6 +149,7 @@ export class Breakpoints {
   setLineBreakpoints(file: string, specs: LineBreakpointSpec[]): BreakpointStatus[] {
     const sameFile = file === this.task.module.path;
     if (sameFile) this.lines = [];
+    this.watchedCache = undefined;
     return specs.map(spec => {
       const { armed, problem } = arm({ ...spec, names: new Set<string>() });
       if (problem) return { id: armed.id, verified: false, line: spec.line, message: problem };
@@ -182,6 +185,16 @@ export class Breakpoints {
   breaksOn(filter: ExceptionFilter, type: string): boolean {
     const f = this.exceptions.get(filter);
     return f !== undefined && (!f.types || f.types.has(type));
+  }
+
+  /** Does any breakpoint concern calls to `name`? (The cheap test made for every call.) */
+  watches(name: string): boolean {
+    return this.watched.has(name);
+  }
+
+  private get watched(): Set<string> {
+    this.watchedCache ??= new Set([...this.functions.map(f => f.name), ...this.lines.flatMap(l => [...l.names])]);
+    return this.watchedCache;
   }
 
   /** Is any line breakpoint interested in calls to `name` (a position is needed to decide)? */

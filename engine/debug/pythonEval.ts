@@ -14,7 +14,8 @@ export interface EvalScope {
   args: unknown[];
   kwargs: Record<string, unknown>;
   inputs: Record<string, unknown>;
-  history: unknown[];
+  /** Built only for an expression that names `history` (it grows with every call). */
+  history: () => unknown[];
 }
 
 export class EvalError extends Error {
@@ -44,7 +45,8 @@ export function compileExpression(expression: string): Monty {
 export function evaluate(expression: string, scope: EvalScope): unknown {
   const m = compileExpression(expression);
   try {
-    return m.run({ inputs: { args: tuple([...scope.args]), kwargs: scope.kwargs, inputs: scope.inputs, history: scope.history }, limits: EVAL_LIMITS, printCallback: () => undefined });
+    const history = /\bhistory\b/.test(expression) ? scope.history() : [];
+    return m.run({ inputs: { args: tuple([...scope.args]), kwargs: scope.kwargs, inputs: scope.inputs, history }, limits: EVAL_LIMITS, printCallback: () => undefined });
   } catch (e) {
     if (e instanceof MontyRuntimeError) throw new EvalError(e.exception.typeName, e.exception.message);
     throw e;

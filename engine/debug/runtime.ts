@@ -221,7 +221,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   // ── the controller: pause or pass, call by call ──────────────────────
 
   private scope(call?: { args: unknown[]; kwargs: Record<string, unknown> }): EvalScope {
-    return { args: call?.args ?? [], kwargs: call?.kwargs ?? {}, inputs: this.inputValues, history: this.historyValue() };
+    return { args: call?.args ?? [], kwargs: call?.kwargs ?? {}, inputs: this.inputValues, history: () => this.historyValue() };
   }
 
   private historyValue(): unknown[] {
@@ -244,9 +244,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   }
 
   private stopDecision(call: ExternalCall, kind: 'call' | 'map'): StoppedInfo | undefined {
+    // Runs for every call: nothing here may cost more than a few comparisons unless it is going to stop.
+    const every = this.config.stopOnExternalCall;
+    if (every === 'none' && !this.stopAt && !this.skipGate && !this.pauseRequested && !this.stepping && !this.breakpoints.watches(call.function)) return undefined;
     const threadId = call.mapIndex === undefined ? MAIN_THREAD : itemThread(call.seq);
-    const description = describe(call);
-    const at = (reason: StopReason, extra: Partial<StoppedInfo> = {}): StoppedInfo => ({ reason, threadId, description, ...extra });
+    const at = (reason: StopReason, extra: Partial<StoppedInfo> = {}): StoppedInfo => ({ reason, threadId, description: describe(call), ...extra });
     if (this.stopAt?.seq === call.seq) {
       const reason = this.stopAt.reason;
       this.stopAt = undefined;
@@ -265,11 +267,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
       this.stepping = undefined;
       return at('step');
     }
-    const hit = this.breakpoints.check(call, this.scope(call), () => (call.mapIndex === undefined ? this.run?.probe()?.frames.at(-1) : undefined));
-    for (const log of hit.logs) this.emit('output', { category: 'console', text: log + '\n' });
-    for (const err of hit.errors) this.emit('output', { category: 'stderr', text: err + '\n' });
-    if (hit.stop.length) return at(hit.kind ?? 'breakpoint', { hitBreakpointIds: hit.stop });
-    const every = this.config.stopOnExternalCall;
+    if (this.breakpoints.watches(call.function)) {
+      const hit = this.breakpoints.check(call, this.scope(call), () => (call.mapIndex === undefined ? this.run?.probe()?.frames.at(-1) : undefined));
+      for (const log of hit.logs) this.emit('output', { category: 'console', text: log + '\n' });
+      for (const err of hit.errors) this.emit('output', { category: 'stderr', text: err + '\n' });
+      if (hit.stop.length) return at(hit.kind ?? 'breakpoint', { hitBreakpointIds: hit.stop });
+    }
     if (every === 'all' || (Array.isArray(every) && every.includes(call.function))) return at('external call');
     return undefined;
   }

@@ -37,7 +37,11 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
 
   private onMessage(m: { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }): void {
     if (m.t === 'events') {
-      for (const [name, args] of decode(m.events as never) as [keyof RuntimeEvents, unknown[]][]) {
+      for (const [name, args] of decode(m.events as never) as [keyof RuntimeEvents | 'calls', unknown[]][]) {
+        if (name === 'calls') {
+          for (const r of args[0] as CallRecord[]) this.emit('call', r);
+          continue;
+        }
         if (name === 'ended') this.ended = true;
         (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
       }

@@ -5,29 +5,43 @@
  */
 import { DebugRuntime } from '../debug/runtime.ts';
 import type { RuntimeEvents } from '../debug/api.ts';
+import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
 import { decode, encode } from './codec.ts';
 
 const runtime = new DebugRuntime();
 let batch: [string, unknown[]][] = [];
+/** Calls changed since the last flush: a call that started and finished in between is sent once, finished. */
+let changed = new Map<number, CallRecord>();
 let scheduled = false;
 
 function flush(): void {
   scheduled = false;
+  if (changed.size) batch.unshift(['calls', [[...changed.values()]]]);
   if (batch.length) process.send!({ t: 'events', events: encode(batch) });
   batch = [];
+  changed = new Map();
 }
 
-const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'call', 'rewound', 'ended'];
+function later(): void {
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+}
+
+runtime.on('call', r => {
+  changed.set(r.seq, r);
+  later();
+});
+const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'rewound', 'ended'];
 for (const name of EVENTS) {
   runtime.on(name, (...args: unknown[]) => {
+    if (name === 'rewound') changed.clear();
     batch.push([name, args]);
     // A stop or the end must reach the client now; call records can wait for the next yield.
     if (name === 'stopped' || name === 'ended') flush();
-    else if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
+    else later();
   });
 }
 
