@@ -4,19 +4,29 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../engine/index.ts';
 import { parseJson } from '../engine/values/json.ts';
 import { JsonSyntaxError } from '../engine/values/json.ts';
+import type { ReplayMismatch } from '../engine/cassette/replay.ts';
+import type { CassetteOptions, RecordMode } from '../engine/cassette/setup.ts';
 
 export const USAGE = `flyte-sandbox: run Flyte sandboxed tasks on the real Monty interpreter
 
 Usage:
   flyte-sandbox list FILE [--json] [--python-version 3.12]
-  flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE]
+  flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE|JSON]
                     [--limits JSON|@file.json] [--externals a,b] [--raise-in-sandbox]
+                    [--record FILE] [--replay FILE] [--record-mode MODE]
+                    [--replay-mismatch stop|fallthrough] [--redact PATH,...]
                     [--python-version 3.12] [--json]
+  flyte-sandbox test CASSETTE.json [--json]
 
   --task              the task's Python name, or its Flyte name (<env>.<function>, or name=)
   --inputs            input values as JSON, or @path to a JSON file
-  --stubs             JSON file: {"fib": {"value": 55}, "add": {"python": "args[0] + args[1]"},
-                      "boom": {"raise": "ValueError: bad input"}}
+  --stubs             JSON file (or inline JSON): {"fib": {"value": 55},
+                      "add": {"python": "args[0] + args[1]"}, "boom": {"raise": "ValueError: bad input"}}
+  --record FILE       write every external call of the run to a cassette
+  --replay FILE       answer calls from a cassette (in recorded order; a mismatch stops the run)
+  --record-mode       once | new_episodes | none | all (see the README)
+  --replay-mismatch   stop (default) | fallthrough: let stubs answer calls the cassette does not match
+  --redact            argument paths kept out of cassettes: kwargs.token,fetch.args[0]
   --limits            {"maxDurationSecs": 60, "maxMemory": 536870912, "maxRecursionDepth": 1000}
                       (the debugger's own limits: Flyte applies none)
   --externals         register extra names (beyond production: Flyte would refuse them)
@@ -25,10 +35,12 @@ Usage:
   --python-version    the production interpreter (3.10-3.14): decides which names Flyte registers
   --json              one JSON document on stdout
 
+  test                re-run a cassette against the current code: does the output still match?
+
 Exit codes: 0 ok, 1 the sandboxed task failed, 2 bad usage, 3 an internal error of the debugger.`;
 
 export interface CliArgs {
-  command: 'list' | 'run' | 'help';
+  command: 'list' | 'run' | 'test' | 'help';
   file?: string;
   task?: string;
   inputs?: string;
@@ -38,6 +50,7 @@ export interface CliArgs {
   raiseInSandbox: boolean;
   pythonVersion?: string;
   json: boolean;
+  cassette: CassetteOptions;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -54,6 +67,11 @@ export function parseCli(argv: string[]): CliArgs {
         externals: { type: 'string' },
         'raise-in-sandbox': { type: 'boolean', default: false },
         'python-version': { type: 'string' },
+        record: { type: 'string' },
+        replay: { type: 'string' },
+        'record-mode': { type: 'string' },
+        'replay-mismatch': { type: 'string' },
+        redact: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -62,9 +80,9 @@ export function parseCli(argv: string[]): CliArgs {
     throw new UsageError((e as Error).message.replace(/\. To specify .*$/s, ''));
   }
   const [command, file, ...rest] = parsed.positionals;
-  if (parsed.values.help || command === undefined || command === 'help') return { command: 'help', externals: [], raiseInSandbox: false, json: false };
-  if (command !== 'list' && command !== 'run') throw new UsageError(`unknown command '${command}' (expected list or run)`);
-  if (!file) throw new UsageError(`${command} needs a Python file`);
+  if (parsed.values.help || command === undefined || command === 'help') return { command: 'help', externals: [], raiseInSandbox: false, json: false, cassette: {} };
+  if (command !== 'list' && command !== 'run' && command !== 'test') throw new UsageError(`unknown command '${command}' (expected list, run or test)`);
+  if (!file) throw new UsageError(command === 'test' ? 'test needs a cassette (.json)' : `${command} needs a Python file`);
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
   const v = parsed.values;
   if (v['python-version'] !== undefined && !/^3\.1[0-4]$/.test(v['python-version'])) throw new UsageError(`--python-version must be one of 3.10, 3.11, 3.12, 3.13, 3.14; got '${v['python-version']}'`);
@@ -79,6 +97,13 @@ export function parseCli(argv: string[]): CliArgs {
     raiseInSandbox: v['raise-in-sandbox'] ?? false,
     ...(v['python-version'] !== undefined ? { pythonVersion: v['python-version'] } : {}),
     json: v.json ?? false,
+    cassette: {
+      ...(v.record !== undefined ? { record: v.record } : {}),
+      ...(v.replay !== undefined ? { replay: v.replay } : {}),
+      ...(v['record-mode'] !== undefined ? { recordMode: v['record-mode'] as RecordMode } : {}),
+      ...(v['replay-mismatch'] !== undefined ? { replayMismatch: v['replay-mismatch'] as ReplayMismatch } : {}),
+      ...(v.redact !== undefined ? { redact: v.redact.split(',').map(x => x.trim()).filter(Boolean) } : {}),
+    },
   };
 }
 

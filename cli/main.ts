@@ -1,15 +1,37 @@
 /** `flyte-sandbox`: the headless runner, a thin client of the engine. */
-import { relative, resolve } from 'node:path';
-import { buildInputs, loadProgram, loadStubs, pyRepr, resolveLimits, SandboxProcess, UsageError, type PythonVersion } from '../engine/index.ts';
+import { dirname, relative, resolve } from 'node:path';
+import { readCassette } from '../engine/cassette/format.ts';
+import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/setup.ts';
+import { buildInputs, loadProgram, loadStubs, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type PythonVersion, type RunResult } from '../engine/index.ts';
+import { fromWire } from '../engine/values/wire.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
 import { callLine, describeProgram, formatFailure, programJson, runJson } from './format.ts';
 
+async function list(args: CliArgs, out: (s: string) => void): Promise<number> {
+  const program = await loadProgram(args.file!, args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {});
+  out(args.json ? programJson(program) : describeProgram(program));
+  return 0;
+}
+
+/** Run the sandbox in a child process the CLI can always kill (see ARCHITECTURE.md), printing as it goes. */
+async function execute(options: ProcessRunOptions, args: CliArgs, out: (s: string) => void): Promise<RunResult> {
+  const sandboxRun = new SandboxProcess({ ...options, onNotice: text => process.stderr.write(`${text}\n`) });
+  if (!args.json) {
+    sandboxRun.on('result', r => out(callLine(r)));
+    sandboxRun.on('output', text => process.stdout.write(text));
+  }
+  return sandboxRun.execute();
+}
+
+const CASSETTE_FLAGS: Record<string, string> = { record: '--record', replay: '--replay', recordMode: '--record-mode', replayMismatch: '--replay-mismatch', redact: '--redact' };
+
+function cassetteOptions(o: CassetteOptions): CassetteOptions {
+  checkCassetteOptions(o, name => CASSETTE_FLAGS[name] ?? name);
+  return { ...o, ...(o.record ? { record: resolve(o.record) } : {}), ...(o.replay ? { replay: resolve(o.replay) } : {}) };
+}
+
 async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
   const program = await loadProgram(args.file!, args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {});
-  if (args.command === 'list') {
-    out(args.json ? programJson(program) : describeProgram(program));
-    return 0;
-  }
   const task = program.findTask(args.task);
   if (program.syntaxWarning) {
     const w = program.syntaxWarning;
@@ -21,32 +43,62 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
   }
   buildInputs(task, inputs, args.inputs?.startsWith('@') ? args.inputs.slice(1) : '--inputs');
   const limits = resolveLimits(args.limits !== undefined ? await jsonArgument(args.limits, '--limits') : undefined, '--limits');
+  let stubs: unknown;
   if (args.stubs !== undefined) {
-    const stubs = await loadStubs(args.stubs);
-    const unknown = [...stubs.keys()].filter(n => !task.registry.get(n) && !args.externals.includes(n));
-    if (unknown.length) process.stderr.write(`warning: ${args.stubs}: stub${unknown.length > 1 ? 's' : ''} for ${unknown.join(', ')} will never be used: ${task.name} may call only ${task.registry.names().join(', ') || '(nothing)'}\n`);
+    const inline = args.stubs.trimStart().startsWith('{');
+    stubs = inline ? await jsonArgument(args.stubs, '--stubs') : resolve(args.stubs);
+    const parsed = await loadStubs(stubs);
+    const unknown = [...parsed.keys()].filter(n => !task.registry.get(n) && !args.externals.includes(n));
+    if (unknown.length) process.stderr.write(`warning: ${inline ? '--stubs' : args.stubs}: stub${unknown.length > 1 ? 's' : ''} for ${unknown.join(', ')} will never be used: ${task.name} may call only ${task.registry.names().join(', ') || '(nothing)'}\n`);
   }
-  // The sandbox runs in a child process the CLI can always kill (see ARCHITECTURE.md).
-  const sandboxRun = new SandboxProcess({
+  const cassette = cassetteOptions(args.cassette);
+  if (!args.json) out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
+  const result = await execute({
     file: program.file,
     task: task.name,
     inputs,
     limits,
     raiseInSandbox: args.raiseInSandbox,
     externals: args.externals,
-    ...(args.stubs !== undefined ? { stubs: resolve(args.stubs) } : {}),
+    ...(stubs !== undefined ? { stubs } : {}),
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
-  });
-  if (!args.json) {
-    out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
-    sandboxRun.on('result', r => out(callLine(r)));
-    sandboxRun.on('output', text => process.stdout.write(text));
-  }
-  const result = await sandboxRun.execute();
+    ...(Object.keys(cassette).length ? { cassette } : {}),
+  }, args, out);
   if (args.json) out(runJson(result));
   else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
   else out(formatFailure(result.error!));
+  if (cassette.record && !args.json) process.stderr.write(`recorded ${result.calls.filter(c => c.status === 'returned' || c.status === 'raised').length} calls to ${relative(process.cwd(), cassette.record)}\n`);
   return result.status === 'ok' ? 0 : 1;
+}
+
+/** `test CASSETTE`: replay a cassette against the current code; does it still produce the recorded output? */
+async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
+  const path = resolve(args.file!);
+  const cassette = readCassette(path);
+  const program = resolve(dirname(path), cassette.file);
+  let notReplayed = 0;
+  const result = await new SandboxProcess({
+    file: program,
+    task: cassette.task,
+    inputs: fromWire(cassette.inputs),
+    cassette: { replay: path, recordMode: 'none', replayMismatch: 'stop' },
+    onNotice: text => {
+      const m = /(\d+) recorded call\(s\) were not replayed/.exec(text);
+      if (m) notReplayed = Number(m[1]);
+      else if (!args.json) process.stderr.write(`${text}\n`);
+    },
+  }).execute();
+  const recordedOutput = cassette.status === 'ok' ? pyRepr(fromWire(cassette.output)) : undefined;
+  const problems: string[] = [];
+  if (result.status !== (cassette.status === 'ok' ? 'ok' : 'error')) problems.push(`status: recorded ${cassette.status}, now ${result.status}${result.error ? ` (${result.error.type}: ${result.error.message})` : ''}`);
+  else if (result.status === 'ok' && pyRepr(result.output) !== recordedOutput) problems.push(`output: recorded ${recordedOutput}, now ${pyRepr(result.output)}`);
+  else if (result.status === 'error' && (result.error!.type !== cassette.error?.type || result.error!.message !== cassette.error?.message)) problems.push(`error: recorded ${cassette.error?.type}: ${cassette.error?.message}, now ${result.error!.type}: ${result.error!.message}`);
+  if (notReplayed) problems.push(`${notReplayed} recorded call(s) were not made`);
+  const replayed = result.calls.filter(c => c.source === 'cassette').length;
+  if (args.json) out(JSON.stringify({ cassette: path, ok: problems.length === 0, problems, replayed }, null, 2));
+  else if (problems.length) out(`FAIL ${relative(process.cwd(), path)} (${cassette.task})\n  ${problems.join('\n  ')}`);
+  else out(`ok ${relative(process.cwd(), path)} (${cassette.task}): ${replayed} calls replayed, same ${result.status === 'ok' ? 'output' : 'error'}`);
+  return problems.length ? 1 : 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -57,6 +109,8 @@ export async function main(argv: string[]): Promise<number> {
       out(USAGE);
       return 0;
     }
+    if (args.command === 'list') return await list(args, out);
+    if (args.command === 'test') return await test(args, out);
     return await run(args, out);
   } catch (e) {
     if (e instanceof UsageError) {

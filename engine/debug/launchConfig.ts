@@ -5,6 +5,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { checkCassetteOptions, type RecordMode } from '../cassette/setup.ts';
+import type { ReplayMismatch } from '../cassette/replay.ts';
 import { UsageError } from '../errors.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
@@ -33,13 +35,16 @@ export interface LaunchConfig {
   limits: Limits;
   record?: string;
   replay?: string;
+  recordMode?: RecordMode;
+  replayMismatch?: ReplayMismatch;
+  redact: string[];
   forward: 'all' | string[];
   python: string;
   raiseInSandbox: boolean;
   pythonVersion?: PythonVersion;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -127,6 +132,20 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   if (pythonVersion !== undefined && !/^3\.1[0-4]$/.test(pythonVersion)) throw new LaunchError('pythonVersion', `expected one of 3.10, 3.11, 3.12, 3.13, 3.14, got ${JSON.stringify(pythonVersion)}`);
   const record = optionalString('record');
   const replay = optionalString('replay');
+  const recordMode = optionalString('recordMode') as RecordMode | undefined;
+  const replayMismatch = optionalString('replayMismatch') as ReplayMismatch | undefined;
+  const redact = args.redact ?? [];
+  if (!isStringList(redact)) throw new LaunchError('redact', `expected a list of paths like "kwargs.token" or "fetch.args[0]", got ${JSON.stringify(redact)}`);
+  try {
+    checkCassetteOptions({ ...(record ? { record } : {}), ...(replay ? { replay } : {}), ...(recordMode ? { recordMode } : {}), ...(replayMismatch ? { replayMismatch } : {}), redact });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      const attribute = e.where ?? 'record';
+      throw new LaunchError(attribute, e.message.slice(attribute.length + 2));
+    }
+    throw e;
+  }
+  if (replay !== undefined && recordMode !== 'once' && recordMode !== 'new_episodes' && !existsSync(resolve(cwd, replay))) throw new LaunchError('replay', `no such cassette: ${resolve(cwd, replay)}`);
 
   const config: LaunchConfig = {
     program: programPath,
@@ -143,6 +162,9 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     ...(inputs !== undefined ? { inputs } : {}),
     ...(record !== undefined ? { record: resolve(cwd, record) } : {}),
     ...(replay !== undefined ? { replay: resolve(cwd, replay) } : {}),
+    ...(recordMode !== undefined ? { recordMode } : {}),
+    ...(replayMismatch !== undefined ? { replayMismatch } : {}),
+    redact,
     ...(pythonVersion !== undefined ? { pythonVersion: pythonVersion as PythonVersion } : {}),
   };
   return { config, warnings };

@@ -8,6 +8,9 @@
 import { EventEmitter } from 'node:events';
 import { UsageError } from '../errors.ts';
 import { ForwardResolver } from '../forward/forwardResolver.ts';
+import type { CassetteRecorder } from '../cassette/recorder.ts';
+import { CassetteMismatch } from '../cassette/replay.ts';
+import { setUpCassette } from '../cassette/setup.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadProgram } from '../program.ts';
 import type { Registry } from '../registry.ts';
@@ -82,6 +85,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   private stubs!: StubResolver;
   private downstream!: ResolverChain;
   private forwarder: Forwarder | undefined;
+  private recorder: CassetteRecorder | undefined;
   private inputValues: Record<string, unknown> = {};
   private run: SandboxRun | undefined;
   private runId = 0;
@@ -135,9 +139,18 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
     this.breakpoints = new Breakpoints(this.task, this.registry);
     this.stubs = new StubResolver(new Map(config.stubs));
-    const extra = (this.hooks.resolvers ?? standardResolvers)(config, this.task, text => this.emit('output', { category: 'console', text }));
+    const notice = (text: string) => this.emit('output', { category: 'console', text: text.endsWith('\n') ? text : text + '\n' });
+    let cassette;
+    try {
+      cassette = setUpCassette(config, this.task, this.inputValues, notice);
+    } catch (e) {
+      if (e instanceof UsageError) throw new LaunchError(config.replay ? 'replay' : 'record', e.message);
+      throw e;
+    }
+    this.recorder = cassette.recorder;
+    const extra = (this.hooks.resolvers ?? standardResolvers)(config, this.task, notice);
     this.forwarder = extra.forwarder;
-    this.downstream = new ResolverChain([this.stubs, ...extra.after]);
+    this.downstream = new ResolverChain([this.stubs, ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
     for (const w of warnings) this.emit('output', { category: 'console', text: `warning: ${w}\n` });
     return { task: this.task.name, flyteName: this.task.flyteName, file: this.task.module.path, line: this.task.at.line, externals: this.registry.names(), warnings, maxDurationSecs: config.limits.maxDurationSecs };
   }
@@ -186,6 +199,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     run.on('call', r => this.emit('call', r));
     run.on('result', r => {
       this.emit('call', r);
+      this.recorder?.changed(() => run.calls as CallRecord[]);
       const thread = itemThread(r.seq);
       if (r.mapParent !== undefined && this.shownThreads.delete(thread)) this.emit('thread', { reason: 'exited', threadId: thread });
     });
@@ -196,6 +210,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
 
   private onRunEnd(result: RunResult): void {
     this.lastResult = result;
+    this.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
     for (const t of this.shownThreads) this.emit('thread', { reason: 'exited', threadId: t });
     this.shownThreads.clear();
     const f = result.error;
@@ -289,7 +304,14 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
       }
       return o;
     };
-    const r = this.downstream.resolve(call);
+    let r: ReturnType<ResolverChain['resolve']>;
+    try {
+      r = this.downstream.resolve(call);
+    } catch (e) {
+      if (!(e instanceof CassetteMismatch)) throw e;
+      const threadId = call.mapIndex === undefined ? MAIN_THREAD : itemThread(call.seq);
+      return this.suspend(call, 'call', { reason: 'exception', threadId, description: `${describe(call)}: the cassette does not match`, text: e.failure.message }, { needsResult: true });
+    }
     return isThenable(r) ? r.then(after) : after(r);
   }
 
@@ -411,6 +433,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
 
   async terminate(): Promise<void> {
     this.runId++;
+    if (this.run && this.state !== 'ended' && this.state !== 'exception') this.recorder?.finish(this.run.calls, 'incomplete');
     this.run?.stop();
     for (const p of [...this.pendings.values()]) p.settle(undefined);
     this.pendings.clear();

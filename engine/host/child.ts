@@ -9,6 +9,9 @@ import { loadProgram } from '../program.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { StubResolver, loadStubs } from '../run/stubs.ts';
 import { SandboxRun } from '../run/sandboxRun.ts';
+import { buildInputs } from '../run/inputs.ts';
+import { setUpCassette } from '../cassette/setup.ts';
+import type { CallRecord } from '../run/outcome.ts';
 import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
@@ -59,11 +62,20 @@ async function start(o: StartOptions): Promise<void> {
   const fromParent = parentResolver(o.ask);
   if (fromParent) resolvers.push(fromParent);
   if (o.stubs !== undefined) resolvers.push(new StubResolver(await loadStubs(typeof o.stubs === 'string' ? o.stubs : fromWire(o.stubs))));
-  run = new SandboxRun(task, { inputs: o.inputs === undefined ? undefined : fromWire(o.inputs), resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
-  run.on('call', r => queue({ e: 'call', record: recordToWire(r) }));
-  run.on('result', r => queue({ e: 'result', record: recordToWire(r) }));
-  run.on('output', text => queue({ e: 'output', text }));
-  const result = await run.execute();
+  const inputs = o.inputs === undefined ? undefined : fromWire(o.inputs);
+  const cassette = o.cassette ? setUpCassette(o.cassette, task, buildInputs(task, inputs), text => queue({ e: 'notice', text })) : {};
+  if (cassette.resolver) resolvers.push(cassette.resolver);
+  const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
+  run = current;
+  current.on('call', r => queue({ e: 'call', record: recordToWire(r) }));
+  current.on('result', r => {
+    queue({ e: 'result', record: recordToWire(r) });
+    cassette.recorder?.changed(() => current.calls as CallRecord[]);
+  });
+  current.on('output', text => queue({ e: 'output', text }));
+  const result = await current.execute();
+  cassette.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
+  if (cassette.resolver?.remaining) queue({ e: 'notice', text: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
   flush();
   send({ t: 'end', result: { status: result.status, output: result.status === 'ok' ? toWire(result.output) : null, error: result.error ?? null, stdout: result.stdout, durationMs: result.durationMs } });
 }

@@ -2,6 +2,7 @@
  * Messages between a parent and the sandbox child process (JSON over the
  * Node IPC channel). Values travel in the wire encoding (`values/wire.ts`).
  */
+import type { CassetteOptions } from '../cassette/setup.ts';
 import type { RegistryEntry } from '../registry.ts';
 import type { Limits } from '../run/limits.ts';
 import { CallRecord, type CallOutcome, type ResultSource, type SandboxFailure } from '../run/outcome.ts';
@@ -24,6 +25,7 @@ export interface StartOptions {
   roots?: string[];
   /** Which calls the parent wants to answer first: all, none, or these names. */
   ask: 'all' | 'none' | string[];
+  cassette?: CassetteOptions;
 }
 
 export type ToChild =
@@ -33,6 +35,7 @@ export type ToChild =
   | { t: 'stop' };
 
 export type WireEvent =
+  | { e: 'notice'; text: string }
   | { e: 'call'; record: WireRecord }
   | { e: 'result'; record: WireRecord }
   | { e: 'output'; text: string };

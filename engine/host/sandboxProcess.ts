@@ -24,6 +24,8 @@ export interface ProcessRunOptions extends Omit<StartOptions, 'inputs' | 'stubs'
   ask?: StartOptions['ask'];
   /** How long past the duration limit an unresponsive child is tolerated. */
   graceMs?: number;
+  /** Things the user should know that are not the program's output (cassette notices). */
+  onNotice?: (text: string) => void;
 }
 
 export class SandboxProcess extends EventEmitter<RunEvents> {
@@ -53,6 +55,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.externals?.length ? { externals: o.externals } : {}),
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),
       ...(o.roots ? { roots: o.roots } : {}),
+      ...(o.cassette ? { cassette: o.cassette } : {}),
     };
     return new Promise<RunResult>((resolve, reject) => {
       let settled = false;
@@ -100,6 +103,10 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
   }
 
   private onEvent(e: WireEvent): void {
+    if (e.e === 'notice') {
+      this.options.onNotice?.(e.text);
+      return;
+    }
     if (e.e === 'output') {
       this.stdout += e.text;
       this.emit('output', e.text);

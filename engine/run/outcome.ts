@@ -102,6 +102,7 @@ export type FailureOrigin =
   | 'definition' // Flyte would not even define the task
   | 'syntax' // Monty cannot parse or does not support the code
   | 'unresolved' // no stub, cassette or forward for a call (a debugger condition, not production)
+  | 'cassette' // a replayed cassette does not match the run (a debugger condition, not production)
   | 'stopped'; // the client stopped the run
 
 export interface SandboxFailure {

@@ -255,6 +255,9 @@ test('bad launch configurations are answered with errors naming the attribute; t
     [{ ...base, limits: { maxDurationSecs: -1 } }, /^limits: 'maxDurationSecs' must be a positive number, got -1$/],
     [{ ...base, stopOnEntry: 'yes' }, /^stopOnEntry: expected true or false, got "yes"$/],
     [{ ...base, forward: 3 }, /^forward: expected "all" or a list of function names, got 3$/],
+    [{ ...base, replay: 'missing.json' }, /^replay: no such cassette: .*missing\.json$/],
+    [{ ...base, record: 'out.json', recordMode: 'sometimes' }, /^recordMode: expected one of once, new_episodes, none, all, got "sometimes"$/],
+    [{ ...base, record: 'out.json', redact: ['headers'] }, /^redact: redact path 'headers' is not understood/]
   ];
   for (const [args, pattern] of cases) assert.match(await s.failing('launch', args), pattern);
   s.matchGolden('bad-launch');
