@@ -293,3 +293,33 @@ test('--server=PORT serves DAP on loopback', async () => {
     server.kill();
   }
 });
+
+test('stop on entry, hit counts, restart frame, and a call nobody answers stops the session saying what it needs', async () => {
+  const w = workspace();
+  const s = await session(w.dir);
+  await s.launch({ type: 'flyte-sandbox', request: 'launch', program: w.program, inputs: { n: 4, path: 'p' }, stubs: { load: STUBS.load, size: STUBS.size }, stopOnEntry: true, stopOnExternalCall: 'none' }, async () => {
+    const bps = await s.request('setFunctionBreakpoints', { breakpoints: [{ name: 'fib', hitCondition: '>= 3' }, { name: 'load', hitCondition: 'sometimes' }] }) as { breakpoints: DebugProtocol.Breakpoint[] };
+    assert.equal(bps.breakpoints[1]!.verified, false);
+    assert.match(bps.breakpoints[1]!.message!, /hit condition 'sometimes' is not understood/);
+  });
+  const entry = await s.event<{ reason: string; description: string }>('stopped');
+  assert.deepEqual([entry.reason, entry.description], ['entry', "pipeline(n=4, path='p') · before the first line"]);
+  assert.equal((await stack(s))[0]!.line, w.line('def pipeline'));
+  await s.request('continue', { threadId: 1 });
+  // fib has no stub: the first call stops and says it needs a result
+  const needs = await s.event<{ reason: string; description: string; text: string }>('stopped');
+  assert.deepEqual([needs.reason, needs.description], ['exception', 'fib(0) needs a result: no stub, cassette or forward answers it']);
+  assert.match(needs.text, /!return <python expr>/);
+  await s.request('evaluate', { expression: '!stub args[0] * 3', context: 'repl' });
+  const third = await s.event<{ reason: string; description: string }>('stopped');
+  assert.deepEqual([third.reason, third.description], ['function breakpoint', 'fib(2)'], 'hit condition >= 3: the third call');
+  const frames = await stack(s);
+  await s.request('restartFrame', { frameId: frames[0]!.id });
+  const again = await s.event<{ reason: string; description: string }>('stopped');
+  assert.deepEqual([again.reason, again.description], ['goto', 'fib(2)']);
+  await s.request('setFunctionBreakpoints', { breakpoints: [] });
+  await s.request('continue', { threadId: 1 });
+  const result = await s.event<{ output: string }>('flyteSandbox/result');
+  assert.equal(result.output, "{'total': 18, 'size': 1, 'sizes': [15, 18, 21, 24]}");
+  s.matchGolden('entry-and-restart');
+});
