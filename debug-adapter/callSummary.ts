@@ -2,6 +2,7 @@
 import { ioView, type IoView } from '../engine/marshal.ts';
 import type { CallRecord } from '../engine/run/outcome.ts';
 import { pyRepr } from '../engine/values/python.ts';
+import { toWire, type Wire } from '../engine/values/wire.ts';
 import { truncate } from './values.ts';
 
 export interface CallSummary {
@@ -11,6 +12,8 @@ export interface CallSummary {
   args: string[];
   kwargs?: Record<string, string>;
   result?: string;
+  /** Exact values in the wire encoding, when the client follows values (`flyteSandbox/follow`). */
+  values?: { args: Wire; kwargs: Wire; result?: Wire };
   error?: { type: string; message: string; traceback?: string };
   source?: string;
   durationMs?: number;
@@ -33,7 +36,7 @@ function collectIo(value: unknown, path: string, out: { path: string; view: IoVi
 }
 
 /** One of these goes to the client per call: empty parts are left out. */
-export function callSummary(r: CallRecord): CallSummary {
+export function callSummary(r: CallRecord, withValues = false): CallSummary {
   const io: { path: string; view: IoView }[] = [];
   r.args.forEach((a, i) => collectIo(a, `args[${i}]`, io));
   const kwargs = Object.entries(r.kwargs);
@@ -46,6 +49,7 @@ export function callSummary(r: CallRecord): CallSummary {
     args: r.args.map(a => truncate(pyRepr(a))),
     ...(kwargs.length ? { kwargs: Object.fromEntries(kwargs.map(([k, v]) => [k, truncate(pyRepr(v))])) } : {}),
     ...(r.status === 'returned' ? { result: truncate(pyRepr(r.result)) } : {}),
+    ...(withValues ? { values: { args: toWire(r.args), kwargs: toWire(r.kwargs), ...(r.status === 'returned' ? { result: toWire(r.result) } : {}) } } : {}),
     ...(r.error ? { error: r.error } : {}),
     ...(r.source ? { source: r.source } : {}),
     ...(r.durationUs >= 0 ? { durationMs: r.durationUs / 1000 } : {}),

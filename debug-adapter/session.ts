@@ -9,9 +9,10 @@ import { Breakpoint, ContinuedEvent, DebugSession, Event, ExitedEvent, Initializ
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CallAction, RuntimeApi, StoppedInfo } from '../engine/debug/api.ts';
 import { MAIN_THREAD } from '../engine/debug/api.ts';
-import { LaunchError } from '../engine/debug/launchConfig.ts';
+import { LaunchError } from '../engine/debug/launchError.ts';
 import type { CallRecord } from '../engine/run/outcome.ts';
 import { pyRepr } from '../engine/values/python.ts';
+import { toWire } from '../engine/values/wire.ts';
 import { callSummary, type CallSummary } from './callSummary.ts';
 import { truncate, VariableStore } from './values.ts';
 
@@ -28,6 +29,8 @@ export class FlyteSandboxSession extends DebugSession {
   private launchResponse: DebugProtocol.LaunchResponse | undefined;
   private program = '';
   private pendingSummaries = new Map<number, CallRecord>();
+  /** Send exact values with each call (the IO panel asks for them, to show and export them). */
+  private followValues = false;
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly runtime: RuntimeApi) {
@@ -68,7 +71,7 @@ export class FlyteSandboxSession extends DebugSession {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (!this.pendingSummaries.size) return;
-    const calls: CallSummary[] = [...this.pendingSummaries.values()].map(callSummary);
+    const calls: CallSummary[] = [...this.pendingSummaries.values()].map(r => callSummary(r, this.followValues));
     this.pendingSummaries.clear();
     this.sendEvent(new Event('flyteSandbox/calls', { calls }));
   }
@@ -122,6 +125,7 @@ export class FlyteSandboxSession extends DebugSession {
       const info = await this.runtime.launch(args as Record<string, unknown>);
       this.program = info.file;
       this.launchResponse = response;
+      this.sendEvent(new Event('flyteSandbox/launched', { ...info, inputs: toWire(await this.runtime.inputs()) }));
       this.sendEvent(new InitializedEvent());
     } catch (e) {
       this.fail(response, e);
@@ -319,6 +323,27 @@ export class FlyteSandboxSession extends DebugSession {
           const threadId = typeof a.threadId === 'number' ? a.threadId : MAIN_THREAD;
           await this.runtime.resolveCall(threadId, a as unknown as CallAction);
         });
+        return;
+      case 'flyteSandbox/pendingCall':
+        await this.handle(response, async () => {
+          const p = await this.runtime.pending(typeof a.threadId === 'number' ? a.threadId : MAIN_THREAD);
+          response.body = p ? { seq: p.seq, function: p.function, kind: p.kind, threadId: p.threadId, args: p.args.map(x => pyRepr(x)), kwargs: Object.fromEntries(Object.entries(p.kwargs).map(([k, v]) => [k, pyRepr(v)])), suggestion: p.suggestion ?? null, raised: p.raised ?? null, needsResult: p.needsResult ?? false } : null;
+        });
+        return;
+      case 'flyteSandbox/stubs':
+        await this.handle(response, async () => {
+          response.body = { stubs: await this.runtime.stubs() };
+        });
+        return;
+      case 'flyteSandbox/setStub':
+        await this.handle(response, async () => {
+          if (typeof a.name !== 'string') throw new Error('flyteSandbox/setStub needs {"name": <function>, "expression"?: <python>}');
+          await this.runtime.setStub(a.name, typeof a.expression === 'string' ? a.expression : undefined);
+        });
+        return;
+      case 'flyteSandbox/follow':
+        this.followValues = a.values === true;
+        this.sendResponse(response);
         return;
       case 'flyteSandbox/rewindTo':
         await this.handle(response, async () => {

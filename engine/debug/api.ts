@@ -51,6 +51,8 @@ export interface PendingCallInfo {
   raised?: { type: string; message: string; traceback?: string };
   /** No stub, cassette or forward had a result. */
   needsResult?: boolean;
+  /** What to pre-fill a "return a value" box with: the stub's expression, or the last result of this function. */
+  suggestion?: string;
 }
 
 export interface LaunchInfo {
@@ -62,6 +64,18 @@ export interface LaunchInfo {
   warnings: string[];
   /** The run's duration limit (a watchdog outside the runtime tolerates this much silence). */
   maxDurationSecs: number;
+  /** Identifies the code a cassette was recorded from. */
+  codeHash: string;
+  /** Lines each external is called from (static: a call's own line is known only when it is probed). */
+  callSites: Record<string, number[]>;
+  inputNames: string[];
+}
+
+export interface StubInfo {
+  name: string;
+  kind: 'value' | 'python' | 'raise';
+  /** The value's repr, the expression, or "Type: message". */
+  text: string;
 }
 
 export type CallAction =
@@ -124,6 +138,10 @@ export interface RuntimeApi extends EventEmitter<RuntimeEvents> {
   resolveCall(threadId: number, action: CallAction): Promise<void>;
   exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined>;
   where(threadId: number): Promise<ProbeResult | undefined>;
+  /** Stubs in effect, including those remembered during the session. */
+  stubs(): Promise<StubInfo[]>;
+  /** Remember (expression) or forget (undefined) a stub for later calls. */
+  setStub(name: string, expression: string | undefined): Promise<void>;
   terminate(): Promise<void>;
 }
 

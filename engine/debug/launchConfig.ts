@@ -8,18 +8,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { checkCassetteOptions, type RecordMode } from '../cassette/setup.ts';
 import type { ReplayMismatch } from '../cassette/replay.ts';
 import { UsageError } from '../errors.ts';
+import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
 import { parseStubs, type StubSpec } from '../run/stubs.ts';
 import { JsonSyntaxError, parseJson } from '../values/json.ts';
 import { isDict } from '../values/python.ts';
 
-export class LaunchError extends Error {
-  constructor(readonly attribute: string, message: string) {
-    super(`${attribute}: ${message}`);
-    this.name = 'LaunchError';
-  }
-}
+export { LaunchError };
 
 export type StopOnCall = 'all' | 'none' | string[];
 

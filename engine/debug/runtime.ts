@@ -11,6 +11,7 @@ import { ForwardResolver } from '../forward/forwardResolver.ts';
 import type { CassetteRecorder } from '../cassette/recorder.ts';
 import { CassetteMismatch } from '../cassette/replay.ts';
 import { setUpCassette } from '../cassette/setup.ts';
+import { codeHash } from '../cassette/format.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadProgram } from '../program.ts';
 import type { Registry } from '../registry.ts';
@@ -21,7 +22,7 @@ import { ResolverChain, type Resolver } from '../run/resolvers.ts';
 import { SandboxRun, type History, type RunResult } from '../run/sandboxRun.ts';
 import { compileStubExpression, parseExceptionSpec, StubResolver } from '../run/stubs.ts';
 import { isExceptionValue, pyRepr, tuple, type MontyExceptionValue } from '../values/python.ts';
-import { MAIN_THREAD, type CallAction, type EndInfo, type EvaluateResult, type ExceptionDetails, type LaunchInfo, type PendingCallInfo, type RuntimeApi, type RuntimeEvents, type StackFrameInfo, type StopReason, type StoppedInfo, type ThreadInfo } from './api.ts';
+import { MAIN_THREAD, type StubInfo, type CallAction, type EndInfo, type EvaluateResult, type ExceptionDetails, type LaunchInfo, type PendingCallInfo, type RuntimeApi, type RuntimeEvents, type StackFrameInfo, type StopReason, type StoppedInfo, type ThreadInfo } from './api.ts';
 import { Breakpoints, type BreakpointStatus, type FunctionBreakpointSpec, type LineBreakpointSpec } from './breakpoints.ts';
 import { LaunchError, resolveLaunchConfig, type LaunchConfig } from './launchConfig.ts';
 import { evaluate, EvalError, type EvalScope } from './pythonEval.ts';
@@ -82,7 +83,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   private task!: SandboxTask;
   private registry!: Registry;
   private breakpoints!: Breakpoints;
-  private stubs!: StubResolver;
+  private stubResolver!: StubResolver;
   private downstream!: ResolverChain;
   private forwarder: Forwarder | undefined;
   private recorder: CassetteRecorder | undefined;
@@ -138,7 +139,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     if (unusedStubs.length) warnings.push(`stubs for ${unusedStubs.join(', ')} will never be used: ${this.task.name} may call only ${this.registry.names().join(', ') || '(nothing)'}`);
     if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
     this.breakpoints = new Breakpoints(this.task, this.registry);
-    this.stubs = new StubResolver(new Map(config.stubs));
+    this.stubResolver = new StubResolver(new Map(config.stubs));
     const notice = (text: string) => this.emit('output', { category: 'console', text: text.endsWith('\n') ? text : text + '\n' });
     let cassette;
     try {
@@ -150,9 +151,14 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     this.recorder = cassette.recorder;
     const extra = (this.hooks.resolvers ?? standardResolvers)(config, this.task, notice);
     this.forwarder = extra.forwarder;
-    this.downstream = new ResolverChain([this.stubs, ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
+    this.downstream = new ResolverChain([this.stubResolver, ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
     for (const w of warnings) this.emit('output', { category: 'console', text: `warning: ${w}\n` });
-    return { task: this.task.name, flyteName: this.task.flyteName, file: this.task.module.path, line: this.task.at.line, externals: this.registry.names(), warnings, maxDurationSecs: config.limits.maxDurationSecs };
+    const callSites: Record<string, number[]> = {};
+    for (const site of this.task.callSites) if (site.name === 'flyte_map' || this.registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);
+    return {
+      task: this.task.name, flyteName: this.task.flyteName, file: this.task.module.path, line: this.task.at.line, externals: this.registry.names(), warnings,
+      maxDurationSecs: config.limits.maxDurationSecs, codeHash: codeHash(this.task.code), callSites, inputNames: this.task.inputNames,
+    };
   }
 
   async setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): Promise<BreakpointStatus[]> {
@@ -425,8 +431,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
 
   private remember(fn: string, action: CallAction): void {
     if (action.action === 'return') {
-      if (action.expression !== undefined) this.stubs.stubs.set(fn, { kind: 'python', expression: action.expression, compiled: compileStubExpression(action.expression, `stub:${fn}`) });
-      else this.stubs.stubs.set(fn, { kind: 'value', value: action.value });
+      if (action.expression !== undefined) this.stubResolver.stubs.set(fn, { kind: 'python', expression: action.expression, compiled: compileStubExpression(action.expression, `stub:${fn}`) });
+      else this.stubResolver.stubs.set(fn, { kind: 'value', value: action.value });
       this.emit('output', { category: 'console', text: `later calls to ${fn} return ${action.expression ?? pyRepr(action.value)} (remembered stub)\n` });
     }
   }
@@ -573,7 +579,29 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
       ...(c.mapParent !== undefined ? { mapParent: c.mapParent, mapIndex: c.mapIndex!, mapSize: c.mapSize! } : {}),
       ...(p.raised ? { raised: { type: p.raised.type, message: p.raised.message, ...(p.raised.traceback ? { traceback: p.raised.traceback } : {}) } } : {}),
       ...(p.needsResult ? { needsResult: true } : {}),
+      ...(this.suggestion(c.function) !== undefined ? { suggestion: this.suggestion(c.function)! } : {}),
     };
+  }
+
+  private suggestion(fn: string): string | undefined {
+    const stub = this.stubResolver.stubs.get(fn);
+    if (stub?.kind === 'python') return stub.expression;
+    if (stub?.kind === 'value') return pyRepr(stub.value);
+    const last = [...(this.run?.calls ?? [])].reverse().find(r => r.function === fn && r.status === 'returned');
+    return last ? pyRepr(last.result) : undefined;
+  }
+
+  async stubs(): Promise<StubInfo[]> {
+    return [...this.stubResolver.stubs.entries()].map(([name, s]) => ({
+      name,
+      kind: s.kind,
+      text: s.kind === 'python' ? s.expression : s.kind === 'value' ? pyRepr(s.value) : `${s.type}: ${s.message}`,
+    }));
+  }
+
+  async setStub(name: string, expression: string | undefined): Promise<void> {
+    if (expression === undefined) this.stubResolver.stubs.delete(name);
+    else this.stubResolver.stubs.set(name, { kind: 'python', expression, compiled: compileStubExpression(expression, `stub:${name}`) });
   }
 
   async inputs(): Promise<Record<string, unknown>> {

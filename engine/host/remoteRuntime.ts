@@ -4,9 +4,9 @@
  * interpreter, and a sandbox that stops answering is killed.
  */
 import { EventEmitter } from 'node:events';
-import type { CallAction, EvaluateResult, ExceptionDetails, LaunchInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
+import type { StubInfo, CallAction, EvaluateResult, ExceptionDetails, LaunchInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
 import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } from '../debug/breakpoints.ts';
-import { LaunchError } from '../debug/launchConfig.ts';
+import { LaunchError } from '../debug/launchError.ts';
 import { DEFAULT_LIMITS } from '../run/limits.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
@@ -108,6 +108,8 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   resolveCall(threadId: number, action: CallAction): Promise<void> { return this.call('resolveCall', threadId, action); }
   exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined> { return this.call('exceptionInfo', threadId); }
   where(threadId: number): Promise<ProbeResult | undefined> { return this.call('where', threadId); }
+  stubs(): Promise<StubInfo[]> { return this.call('stubs'); }
+  setStub(name: string, expression: string | undefined): Promise<void> { return this.call('setStub', name, expression); }
 
   async terminate(): Promise<void> {
     if (!this.ended) {
