@@ -15,6 +15,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['media/**/*.js'],
+    languageOptions: { globals: { acquireVsCodeApi: 'readonly', window: 'readonly', document: 'readonly' } },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'bin/**/*.js', 'test/vscode-harness-fixture/**/*.{js,cjs}'],
+    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', URL: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['vscode', '@vscode/*', '**/debug-adapter/**', '**/extension/**', '**/cli/**'], message: 'The engine knows no VS Code, DAP or client code (ARCHITECTURE.md).' }] }],

@@ -58,7 +58,7 @@ export class FlyteSandboxSession extends DebugSession {
       this.flushCalls();
       this.sendEvent(new Event('flyteSandbox/result', {
         status: end.status,
-        ...(end.status === 'ok' ? { output: pyRepr(end.output) } : {}),
+        ...(end.status === 'ok' ? { output: pyRepr(end.output), ...(this.followValues ? { outputValue: toWire(end.output) } : {}) } : {}),
         ...(end.error ? { error: { type: end.error.type, message: end.error.message, origin: end.error.origin, frames: end.error.frames, hint: end.error.hint } } : {}),
       }));
       this.sendEvent(new ExitedEvent(end.status === 'ok' ? 0 : 1));
@@ -342,8 +342,11 @@ export class FlyteSandboxSession extends DebugSession {
         });
         return;
       case 'flyteSandbox/follow':
+        // A client that starts following mid-run gets every call again, now with its values.
         this.followValues = a.values === true;
+        if (this.followValues) for (const r of this.history.values()) this.pendingSummaries.set(r.seq, r);
         this.sendResponse(response);
+        this.flushCalls();
         return;
       case 'flyteSandbox/rewindTo':
         await this.handle(response, async () => {

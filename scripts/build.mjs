@@ -1,24 +1,41 @@
-// Bundles the CLI (and later the adapter and the extension) into dist/ with esbuild.
-// Monty is a native addon: it stays external and is loaded from node_modules.
+// Bundles the CLI, the debug adapter, the sandbox child processes and the
+// VS Code extension into dist/ with esbuild. Monty is a native addon: it
+// stays external and is loaded from node_modules (never by the extension host).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
-mkdirSync('dist', { recursive: true });
+mkdirSync('dist/codicons', { recursive: true });
 copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), 'dist/tree-sitter.wasm');
 copyFileSync(require.resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dist/tree-sitter-python.wasm');
 copyFileSync('python/forward_worker.py', 'dist/forward_worker.py');
+for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(require.resolve(`@vscode/codicons/dist/${f}`), `dist/codicons/${f}`);
 
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+
+// Node programs: ESM, as the package is.
 await build({
+  ...common,
   entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/main.ts', runtimeHost: 'engine/host/runtimeChild.ts' },
   outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
   format: 'esm',
-  sourcemap: true,
   external: ['@pydantic/monty'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: 'warning',
 });
+
+// The extension: CommonJS for every VS Code; import.meta.url points at the bundle itself.
+const result = await build({
+  ...common,
+  entryPoints: { extension: 'extension/extension.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  external: ['vscode', '@pydantic/monty'],
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  metafile: true,
+});
+const inputs = Object.values(result.metafile.outputs).flatMap(o => Object.keys(o.inputs));
+const monty = Object.values(result.metafile.outputs).flatMap(o => o.imports ?? []).filter(i => i.path.includes('@pydantic/monty'));
+if (monty.length) throw new Error(`the extension bundle must not load Monty (it would run native code in the extension host): ${monty.map(i => i.path).join(', ')}; inputs: ${inputs.filter(i => i.includes('engine')).join(', ')}`);
