@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setUpCassette } from '../engine/cassette/setup.ts';
-import { ForwardResolver, loadProgram, parseStubs, SandboxRun, StubResolver } from '../engine/index.ts';
+import { ForwardResolver, JsStubResolver, loadProgram, parseStubs, SandboxRun, StubResolver } from '../engine/index.ts';
 import { benchProgram, median } from './shared.ts';
 
 const CALLS = 10_000;
@@ -29,6 +29,19 @@ for (let i = 0; i < 200; i++) {
 }
 forward.dispose();
 
+// one call answered by a JS stub in QuickJS
+writeFileSync(join(dir, 'stubs.js'), 'export function ident(x) { return 1; }\n');
+const js = await JsStubResolver.load(join(dir, 'stubs.js'));
+const jsCall = { seq: 1, function: 'ident', args: [1], kwargs: {}, entry: task.registry.get('ident')!, signal: new AbortController().signal, mapParent: undefined, mapIndex: undefined, mapSize: undefined };
+for (let i = 0; i < 2000; i++) js.resolve(jsCall);
+const jsTimes: number[] = [];
+for (let i = 0; i < 10_000; i++) {
+  const t0 = performance.now();
+  js.resolve(jsCall);
+  jsTimes.push(performance.now() - t0);
+}
+js.dispose();
+
 // replaying a cassette of 10,000 calls
 const cassette = join(dir, 'loop.json');
 const rec = setUpCassette({ record: cassette }, task, { n: CALLS }, () => undefined);
@@ -47,4 +60,5 @@ for (let i = 0; i < 5; i++) {
   if (r.status !== 'ok' || r.calls.some(c => c.source !== 'cassette')) throw new Error('replay failed');
 }
 console.log(`forwarded call, round trip:    ${median(rounds).toFixed(3)} ms (median of 200, warm worker)`);
+console.log(`JS stub call (QuickJS):        ${(median(jsTimes) * 1000).toFixed(1)} us (median of 10,000)`);
 console.log(`replay a 10,000-call cassette: ${median(replayed).toFixed(0)} ms including reading it (same run with stubs: ${median(stubbed).toFixed(0)} ms)`);

@@ -11,7 +11,7 @@ export const USAGE = `flyte-sandbox: run Flyte sandboxed tasks on the real Monty
 
 Usage:
   flyte-sandbox list FILE [--json] [--python-version 3.12]
-  flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE|JSON]
+  flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE|JSON] [--stub-module FILE.js]
                     [--limits JSON|@file.json] [--externals a,b] [--raise-in-sandbox]
                     [--record FILE] [--replay FILE] [--record-mode MODE]
                     [--replay-mismatch stop|fallthrough] [--redact PATH,...]
@@ -22,6 +22,7 @@ Usage:
   --inputs            input values as JSON, or @path to a JSON file
   --stubs             JSON file (or inline JSON): {"fib": {"value": 55},
                       "add": {"python": "args[0] + args[1]"}, "boom": {"raise": "ValueError: bad input"}}
+  --stub-module FILE  a JS file whose exported functions answer calls (isolated in QuickJS)
   --record FILE       write every external call of the run to a cassette
   --replay FILE       answer calls from a cassette (in recorded order; a mismatch stops the run)
   --record-mode       once | new_episodes | none | all (see the README)
@@ -45,6 +46,7 @@ export interface CliArgs {
   task?: string;
   inputs?: string;
   stubs?: string;
+  stubModule?: string;
   limits?: string;
   externals: string[];
   raiseInSandbox: boolean;
@@ -67,6 +69,7 @@ export function parseCli(argv: string[]): CliArgs {
         externals: { type: 'string' },
         'raise-in-sandbox': { type: 'boolean', default: false },
         'python-version': { type: 'string' },
+        'stub-module': { type: 'string' },
         record: { type: 'string' },
         replay: { type: 'string' },
         'record-mode': { type: 'string' },
@@ -92,6 +95,7 @@ export function parseCli(argv: string[]): CliArgs {
     ...(v.task !== undefined ? { task: v.task } : {}),
     ...(v.inputs !== undefined ? { inputs: v.inputs } : {}),
     ...(v.stubs !== undefined ? { stubs: v.stubs } : {}),
+    ...(v['stub-module'] !== undefined ? { stubModule: v['stub-module'] } : {}),
     ...(v.limits !== undefined ? { limits: v.limits } : {}),
     externals: v.externals ? v.externals.split(',').map(s => s.trim()).filter(Boolean) : [],
     raiseInSandbox: v['raise-in-sandbox'] ?? false,

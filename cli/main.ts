@@ -1,4 +1,5 @@
 /** `flyte-sandbox`: the headless runner, a thin client of the engine. */
+import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { readCassette } from '../engine/cassette/format.ts';
 import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/setup.ts';
@@ -51,6 +52,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     const unknown = [...parsed.keys()].filter(n => !task.registry.get(n) && !args.externals.includes(n));
     if (unknown.length) process.stderr.write(`warning: ${inline ? '--stubs' : args.stubs}: stub${unknown.length > 1 ? 's' : ''} for ${unknown.join(', ')} will never be used: ${task.name} may call only ${task.registry.names().join(', ') || '(nothing)'}\n`);
   }
+  if (args.stubModule !== undefined && !existsSync(args.stubModule)) throw new UsageError('no such file', args.stubModule);
   const cassette = cassetteOptions(args.cassette);
   if (!args.json) out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
   const result = await execute({
@@ -61,6 +63,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     raiseInSandbox: args.raiseInSandbox,
     externals: args.externals,
     ...(stubs !== undefined ? { stubs } : {}),
+    ...(args.stubModule !== undefined ? { stubModule: resolve(args.stubModule) } : {}),
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
     ...(Object.keys(cassette).length ? { cassette } : {}),
   }, args, out);

@@ -13,5 +13,6 @@ export type { CallOutcome, CallRecord, ExternalCall, FailureOrigin, Frame, Resul
 export type { Resolver } from './run/resolvers.ts';
 export { SandboxRun, type History, type RunEvents, type RunOptions, type RunResult } from './run/sandboxRun.ts';
 export { loadStubs, parseStubs, StubResolver, type StubSpec } from './run/stubs.ts';
+export { JsStubResolver, type JsStubOptions } from './run/jsStubs.ts';
 export { parseJson, toJson } from './values/json.ts';
 export { pyRepr, pyStr } from './values/python.ts';

@@ -25,6 +25,8 @@ export interface LaunchConfig {
   task?: string;
   inputs?: unknown;
   stubs: Map<string, StubSpec>;
+  /** A JS file whose exported functions answer calls (run in QuickJS). */
+  stubModule?: string;
   stopOnEntry: boolean;
   stopOnExternalCall: StopOnCall;
   externals: string[];
@@ -40,7 +42,7 @@ export interface LaunchConfig {
   pythonVersion?: PythonVersion;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -126,6 +128,8 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   if (inputs !== undefined && !isDict(inputs)) throw new LaunchError('inputs', 'expected an object mapping input names to values');
   const pythonVersion = optionalString('pythonVersion');
   if (pythonVersion !== undefined && !/^3\.1[0-4]$/.test(pythonVersion)) throw new LaunchError('pythonVersion', `expected one of 3.10, 3.11, 3.12, 3.13, 3.14, got ${JSON.stringify(pythonVersion)}`);
+  const stubModule = optionalString('stubModule');
+  if (stubModule !== undefined && !existsSync(resolve(cwd, stubModule))) throw new LaunchError('stubModule', `no such file: ${resolve(cwd, stubModule)}`);
   const record = optionalString('record');
   const replay = optionalString('replay');
   const recordMode = optionalString('recordMode') as RecordMode | undefined;
@@ -156,6 +160,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     raiseInSandbox: bool('raiseInSandbox', false),
     ...(optionalString('task') !== undefined ? { task: optionalString('task') } : {}),
     ...(inputs !== undefined ? { inputs } : {}),
+    ...(stubModule !== undefined ? { stubModule: resolve(cwd, stubModule) } : {}),
     ...(record !== undefined ? { record: resolve(cwd, record) } : {}),
     ...(replay !== undefined ? { replay: resolve(cwd, replay) } : {}),
     ...(recordMode !== undefined ? { recordMode } : {}),

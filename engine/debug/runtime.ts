@@ -11,6 +11,7 @@ import { ForwardResolver } from '../forward/forwardResolver.ts';
 import type { CassetteRecorder } from '../cassette/recorder.ts';
 import { CassetteMismatch } from '../cassette/replay.ts';
 import { setUpCassette } from '../cassette/setup.ts';
+import { JsStubResolver } from '../run/jsStubs.ts';
 import { codeHash } from '../cassette/format.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadProgram } from '../program.ts';
@@ -151,7 +152,16 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     this.recorder = cassette.recorder;
     const extra = (this.hooks.resolvers ?? standardResolvers)(config, this.task, notice);
     this.forwarder = extra.forwarder;
-    this.downstream = new ResolverChain([this.stubResolver, ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
+    let jsStubs: JsStubResolver | undefined;
+    if (config.stubModule) {
+      try {
+        jsStubs = await JsStubResolver.load(config.stubModule, { output: text => notice(`[stubs.js] ${text}`) });
+      } catch (e) {
+        if (e instanceof UsageError) throw new LaunchError('stubModule', e.message);
+        throw e;
+      }
+    }
+    this.downstream = new ResolverChain([this.stubResolver, ...(jsStubs ? [jsStubs] : []), ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
     for (const w of warnings) this.emit('output', { category: 'console', text: `warning: ${w}\n` });
     const callSites: Record<string, number[]> = {};
     for (const site of this.task.callSites) if (site.name === 'flyte_map' || this.registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);

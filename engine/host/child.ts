@@ -8,6 +8,7 @@ import { UsageError } from '../errors.ts';
 import { loadProgram } from '../program.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { StubResolver, loadStubs } from '../run/stubs.ts';
+import { JsStubResolver } from '../run/jsStubs.ts';
 import { SandboxRun } from '../run/sandboxRun.ts';
 import { buildInputs } from '../run/inputs.ts';
 import { setUpCassette } from '../cassette/setup.ts';
@@ -62,6 +63,7 @@ async function start(o: StartOptions): Promise<void> {
   const fromParent = parentResolver(o.ask);
   if (fromParent) resolvers.push(fromParent);
   if (o.stubs !== undefined) resolvers.push(new StubResolver(await loadStubs(typeof o.stubs === 'string' ? o.stubs : fromWire(o.stubs))));
+  if (o.stubModule !== undefined) resolvers.push(await JsStubResolver.load(o.stubModule, { output: text => queue({ e: 'notice', text: `[stubs.js] ${text}` }) }));
   const inputs = o.inputs === undefined ? undefined : fromWire(o.inputs);
   const cassette = o.cassette ? setUpCassette(o.cassette, task, buildInputs(task, inputs), text => queue({ e: 'notice', text })) : {};
   if (cassette.resolver) resolvers.push(cassette.resolver);

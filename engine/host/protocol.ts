@@ -18,6 +18,8 @@ export interface StartOptions {
   inputs?: Wire;
   /** A stubs object (as in a stubs file) or a path to one. */
   stubs?: Wire | string;
+  /** A JS file of stub functions (QuickJS). */
+  stubModule?: string;
   limits: Limits;
   raiseInSandbox?: boolean;
   externals?: string[];

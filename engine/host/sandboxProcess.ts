@@ -51,6 +51,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.task !== undefined ? { task: o.task } : {}),
       ...(o.inputs !== undefined ? { inputs: toWire(o.inputs) } : {}),
       ...(o.stubs !== undefined ? { stubs: typeof o.stubs === 'string' ? o.stubs : toWire(o.stubs) } : {}),
+      ...(o.stubModule !== undefined ? { stubModule: o.stubModule } : {}),
       ...(o.raiseInSandbox ? { raiseInSandbox: true } : {}),
       ...(o.externals?.length ? { externals: o.externals } : {}),
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),

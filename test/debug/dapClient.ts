@@ -4,9 +4,10 @@
  * volatile values, for golden comparison (as vscode-js-debug does).
  *
  * Events are written to the transcript where the test waits for them;
- * events nobody waited for (output, thread, continued, calls) are collected
- * and written, in a canonical order, at the next point the test waits or
- * sends: their exact interleaving with responses depends on timing.
+ * events nobody waited for (output, thread, continued) are written, in a
+ * canonical order, just before the next event the test waits for that came
+ * after them; call statuses once, at the end. Their interleaving with
+ * responses depends on timing; their order does not.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -51,10 +52,17 @@ export class DapSession {
     return text;
   }
 
-  /** Write events that arrived and were not waited for, grouped so timing cannot reorder the transcript. */
-  private flushUnseen(skip?: DebugProtocol.Event): void {
-    const fresh = this.dc.events.slice(this.seen).filter(e => e !== skip);
-    this.seen = this.dc.events.length;
+  /** Calls as the flyteSandbox/calls events reported them, last status wins: written once, at the end (batching depends on timing). */
+  private readonly calls = new Map<number, string>();
+
+  /**
+   * Write events that arrived (before `upTo`, when given) and were not waited
+   * for, grouped so timing cannot reorder the transcript.
+   */
+  private flushUnseen(upTo?: DebugProtocol.Event): void {
+    const end = upTo ? this.dc.events.indexOf(upTo) : this.dc.events.length;
+    const fresh = this.dc.events.slice(this.seen, Math.max(this.seen, end)).filter(e => !(e as Flags).printed);
+    this.seen = Math.max(this.seen, end);
     for (const e of fresh) (e as Flags).printed = true;
     const output = fresh.filter(e => e.event === 'output').map(e => (e.body as { category?: string; output: string })).reduce<Record<string, string>>((acc, o) => {
       acc[o.category ?? 'console'] = (acc[o.category ?? 'console'] ?? '') + o.output;
@@ -63,12 +71,17 @@ export class DapSession {
     for (const [category, text] of Object.entries(output).sort()) this.lines.push(`  ~ output ${category}: ${this.mask(text)}`);
     const others = fresh.filter(e => e.event !== 'output' && e.event !== 'flyteSandbox/calls');
     for (const e of others.map(e => `  ~ ${e.event} ${this.mask(e.body ?? {})}`).sort()) this.lines.push(e);
-    const calls = fresh.filter(e => e.event === 'flyteSandbox/calls').flatMap(e => (e.body as { calls: { seq: number; function: string; status: string }[] }).calls);
-    if (calls.length) this.lines.push(`  ~ flyteSandbox/calls ${[...new Map(calls.map(c => [c.seq, `#${c.seq} ${c.function} ${c.status}`])).values()].join(', ')}`);
+    for (const e of fresh.filter(x => x.event === 'flyteSandbox/calls')) {
+      for (const c of (e.body as { calls: { seq: number; function: string; status: string }[] }).calls) this.calls.set(c.seq, `#${c.seq} ${c.function} ${c.status}`);
+    }
+    for (const e of fresh.filter(x => x.event === 'flyteSandbox/rewound')) {
+      for (const seq of [...this.calls.keys()]) if (seq >= (e.body as { seq: number }).seq) this.calls.delete(seq);
+    }
   }
 
+  // Requests do not write pending events: when an event arrives relative to a request depends on
+  // timing, while the order of events does not (it is decided in the runtime's single thread).
   async request<T extends DebugProtocol.Response>(command: string, args?: unknown): Promise<T['body']> {
-    this.flushUnseen();
     this.lines.push(`→ ${command} ${this.mask(args ?? {})}`);
     const r = await this.dc.send(command, args) as T;
     this.lines.push(`← ${command} ${this.mask(r.body ?? {})}`);
@@ -77,7 +90,6 @@ export class DapSession {
 
   /** A request that must fail; returns the error message. */
   async failing(command: string, args?: unknown): Promise<string> {
-    this.flushUnseen();
     this.lines.push(`→ ${command} ${this.mask(args ?? {})}`);
     try {
       await this.dc.send(command, args);
@@ -105,6 +117,7 @@ export class DapSession {
           this.flushUnseen(found);
           flags.printed = true;
           this.lines.push(`← event ${found.event} ${this.mask(found.body ?? {})}`);
+          if (found.event === 'flyteSandbox/calls') this.flushUnseen();
         }
         return { event: found.event, body: found.body as T };
       }
@@ -142,7 +155,8 @@ export class DapSession {
   matchGolden(name: string): void {
     this.flushUnseen();
     const file = join(GOLDEN_DIR, `${name}.txt`);
-    const text = this.lines.join('\n') + '\n';
+    const calls = [...this.calls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+    const text = [...this.lines, ...(calls.length ? [`calls at the end: ${calls.join(', ')}`] : [])].join('\n') + '\n';
     if (process.env.UPDATE_GOLDENS || !existsSync(file)) {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, text);

@@ -158,3 +158,15 @@ test('step back, rewind to a call and give it a different result (what if)', asy
   const [end] = await ended as [EndInfo];
   assert.equal(pyRepr(end.output), String(1000 + 10 + 20 + 10 + 20 + 30), 'what if add(0, 0) had returned 1000');
 });
+
+test('stubModule: a JS file answers calls from inside QuickJS, after the JSON stubs', async () => {
+  const dir = writeTree({ 'flow.py': FLOW, 'stubs.js': 'export function fib(n) { return n + 1000; }\nexport function add(a, b) { return a - b; }\n' });
+  const rt = new DebugRuntime();
+  await rt.launch({ program: join(dir, 'flow.py'), inputs: { n: 2 }, stubs: { add: { python: 'args[0] + args[1]' } }, stubModule: join(dir, 'stubs.js'), stopOnExternalCall: 'none' });
+  const ended = once(rt, 'ended');
+  await rt.configurationDone();
+  const [end] = await ended as [EndInfo];
+  assert.equal(end.status, 'ok', JSON.stringify(end.error));
+  assert.equal(end.output, 1000 + 1001 + 1001 + 1002 + 1003, 'fib from stubs.js, add from the JSON stub (JSON stubs come first)');
+  await assert.rejects(new DebugRuntime().launch({ program: join(dir, 'flow.py'), inputs: { n: 1 }, stubModule: join(dir, 'nope.js') }), /^LaunchError: stubModule: no such file/);
+});

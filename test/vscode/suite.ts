@@ -1,0 +1,157 @@
+/**
+ * The extension's tests, run inside a real VS Code (code-server here, or
+ * @vscode/test-electron where VS Code can be downloaded): the module exports
+ * `run()`, the contract both runners use. Written without mocha: each check
+ * prints a line and `run()` rejects if any failed.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { SessionModel } from '../../extension/sessionModel.ts';
+
+const EXTENSION_ID = 'flyte-sandbox-debugger.flyte-sandbox-debugger';
+const checks: [string, () => Promise<void>][] = [];
+const check = (name: string, fn: () => Promise<void>) => checks.push([name, fn]);
+
+function workspace(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests open the examples folder as the workspace');
+  return folder.uri.fsPath;
+}
+
+async function model(): Promise<SessionModel> {
+  const ext = vscode.extensions.getExtension<{ model: SessionModel }>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+  return (ext.isActive ? ext.exports : await ext.activate()).model;
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+}
+
+async function open(relative: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(join(workspace(), relative));
+  return vscode.window.showTextDocument(doc);
+}
+
+async function endSessions(): Promise<void> {
+  while (vscode.debug.activeDebugSession) {
+    await vscode.debug.stopDebugging();
+    await new Promise(r => setTimeout(r, 200));
+  }
+}
+
+check('activates and contributes the flyte-sandbox debugger and its commands', async () => {
+  await model();
+  const commands = await vscode.commands.getCommands(true);
+  for (const c of ['flyteSandbox.debugTask', 'flyteSandbox.runWithStubs', 'flyteSandbox.returnValue', 'flyteSandbox.raiseException', 'flyteSandbox.forwardCall', 'flyteSandbox.alwaysStub', 'flyteSandbox.editStubs', 'flyteSandbox.showPanel']) {
+    assert.ok(commands.includes(c), `command ${c}`);
+  }
+});
+
+check('CodeLens above each sandboxed task: "Debug sandboxed task" and "Run with stubs"', async () => {
+  const editor = await open('pipeline/pipeline.py');
+  let lenses: vscode.CodeLens[] = [];
+  for (let i = 0; i < 40 && !lenses.length; i++) {
+    lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri, 10)) ?? [];
+    if (!lenses.length) await new Promise(r => setTimeout(r, 250));
+  }
+  const titles = lenses.map(l => l.command?.title);
+  assert.deepEqual(titles.filter(t => t?.includes('sandboxed') || t?.includes('stubs')), ['$(debug-alt) Debug sandboxed task', '$(run) Run with stubs']);
+  assert.equal(lenses[0]!.range.start.line, 27, 'on the line of def score_pipeline');
+});
+
+check('F5 on a Python file with no launch.json: a session starts, stops at the first external call, and takes an answer', async () => {
+  const m = await model();
+  await open('pipeline/pipeline.py');
+  await vscode.commands.executeCommand('workbench.action.debug.start');
+  const run = await until('a flyte-sandbox session', () => m.current() && !m.current()!.ended && m.current());
+  const stop = await until('a stop', () => [...run.stops.values()][0]);
+  assert.equal(stop.description, "fetch_rows('s3://demo-bucket/rows.csv', 5)");
+  assert.equal(run.launched?.task, 'score_pipeline');
+  const session = run.session;
+  await session.customRequest('flyteSandbox/resolveCall', { threadId: stop.threadId, action: 'return', expression: '[7, 8]' });
+  const next = await until('the next stop', () => [...run.stops.values()].find(s => s.description !== stop.description));
+  assert.equal(next.description, 'score(7, 0.5)');
+  await session.customRequest('flyteSandbox/resolveCall', { threadId: next.threadId, action: 'return', value: 1, remember: true });
+  const summarize = await until('summarize', () => [...run.stops.values()].find(s => s.description.startsWith('summarize')));
+  assert.equal(summarize.description, 'summarize([1, 1])', 'the remembered stub answered score(8, 0.5)');
+  const { stubs } = await session.customRequest('flyteSandbox/stubs') as { stubs: { name: string; text: string }[] };
+  assert.deepEqual(stubs.map(s => `${s.name}=${s.text}`), ['score=1']);
+  await session.customRequest('flyteSandbox/resolveCall', { threadId: summarize.threadId, action: 'return', expression: '{"count": len(args[0])}' });
+  await until('the result', () => run.result);
+  assert.deepEqual(run.result, { status: 'ok', output: "{'count': 2}" });
+  assert.ok(run.calls.size >= 4, 'the model followed every call');
+  await endSessions();
+});
+
+check('the IO marshaling panel opens with the session and the Sandbox Calls view is fed', async () => {
+  const m = await model();
+  await open('io/io_pipeline.py');
+  await vscode.commands.executeCommand('flyteSandbox.runWithStubs', vscode.Uri.file(join(workspace(), 'io', 'io_pipeline.py')), 'regional_report');
+  const run = await until('the io run', () => m.current()?.launched?.task === 'regional_report' && m.current());
+  await until('the result', () => run.result);
+  assert.equal(run.result?.status, 'ok');
+  const withIo = [...run.calls.values()].find(c => c.function === 'load_frame');
+  assert.ok(withIo?.io?.some(x => x.view.kind === 'Dir'), 'calls carry the typed view of their IO handles');
+  await endSessions();
+});
+
+check('the inline adapter (flyteSandbox.adapter: inline) runs a session too', async () => {
+  const m = await model();
+  const config = vscode.workspace.getConfiguration('flyteSandbox');
+  await config.update('adapter', 'inline', vscode.ConfigurationTarget.Workspace);
+  try {
+    await vscode.commands.executeCommand('flyteSandbox.runWithStubs', vscode.Uri.file(join(workspace(), 'fanout', 'fanout.py')), 'sum_of_squares');
+    const run = await until('the fanout run', () => m.current()?.launched?.task === 'sum_of_squares' && m.current());
+    await until('the result', () => run.result);
+    assert.equal(run.result?.status, 'ok');
+    assert.ok([...run.calls.values()].some(c => c.mapParent !== undefined), 'flyte_map items reached the model');
+  } finally {
+    await config.update('adapter', undefined, vscode.ConfigurationTarget.Workspace);
+    await endSessions();
+  }
+});
+
+check('a bad launch configuration is reported and nothing crashes', async () => {
+  const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], { type: 'flyte-sandbox', request: 'launch', name: 'bad', program: join(workspace(), 'pipeline', 'pipeline.py'), inputs: { source: 's', limit: 1, weight: 1 }, stubs: { fetch_rows: { valu: 1 } } });
+  // VS Code shows the adapter's error; the extension and the next session keep working
+  assert.equal(typeof started, 'boolean');
+  await endSessions();
+  const m = await model();
+  await vscode.commands.executeCommand('flyteSandbox.runWithStubs', vscode.Uri.file(join(workspace(), 'pipeline', 'pipeline.py')), 'score_pipeline');
+  const run = await until('a good run after the bad one', () => m.current()?.result && m.current());
+  assert.equal(run.result?.status, 'ok');
+});
+
+check('leaves a paused session with the panel open, for the UI checks that follow', async () => {
+  const m = await model();
+  await open('pipeline/pipeline.py');
+  await vscode.commands.executeCommand('flyteSandbox.debugTask', vscode.Uri.file(join(workspace(), 'pipeline', 'pipeline.py')), 'score_pipeline');
+  const run = await until('a paused session', () => (m.current()?.stops.size ? m.current() : undefined));
+  const stop = [...run.stops.values()][0]!;
+  await run.session.customRequest('flyteSandbox/resolveCall', { threadId: stop.threadId, action: 'return', value: [0, 1, 2] });
+  await until('the second stop', () => [...run.stops.values()].some(s => s.description.startsWith('score(0')));
+  await vscode.commands.executeCommand('flyteSandbox.showPanel');
+});
+
+export async function run(): Promise<void> {
+  const failed: string[] = [];
+  for (const [name, fn] of checks) {
+    try {
+      await fn();
+      console.log(`✔ ${name}`);
+    } catch (e) {
+      failed.push(name);
+      console.log(`✖ ${name}\n  ${(e as Error).stack ?? String(e)}`);
+    }
+  }
+  console.log(`${checks.length - failed.length} passed, ${failed.length} failed`);
+  if (failed.length) throw new Error(`${failed.length} check(s) failed: ${failed.join('; ')}`);
+}
