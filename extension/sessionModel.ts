@@ -36,19 +36,19 @@ export class SessionModel implements vscode.Disposable {
 
   constructor() {
     this.disposables.push(
+      // The tracker exists before the session's first message (onDidStartDebugSession may come later).
       vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
-        createDebugAdapterTracker: session => ({
-          onDidSendMessage: (m: { type: string; event?: string; body?: Record<string, unknown> }) => {
-            if (m.type === 'event' && m.event) this.onEvent(session, m.event, m.body ?? {});
-          },
-        }),
-      }),
-      vscode.debug.onDidStartDebugSession(s => {
-        if (s.type !== DEBUG_TYPE) return;
-        const run: RunModel = { session: s, calls: new Map(), stops: new Map(), ended: false };
-        this.runs.set(s.id, run);
-        this.last = run;
-        this.changed.fire(run);
+        createDebugAdapterTracker: session => {
+          const run: RunModel = { session, calls: new Map(), stops: new Map(), ended: false };
+          this.runs.set(session.id, run);
+          this.last = run;
+          this.changed.fire(run);
+          return {
+            onDidSendMessage: (m: { type: string; event?: string; body?: Record<string, unknown> }) => {
+              if (m.type === 'event' && m.event) this.onEvent(session, m.event, m.body ?? {});
+            },
+          };
+        },
       }),
       vscode.debug.onDidTerminateDebugSession(s => {
         const run = this.runs.get(s.id);

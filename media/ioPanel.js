@@ -82,7 +82,7 @@
       const isMap = c.function === 'flyte_map';
       const status = c.status === 'returned' ? `<span class="result">→ ${esc(c.result || '')}</span>` : c.status === 'raised' ? `<span class="raised">raised ${esc(c.error.type)}</span>` : `<span class="pending">${esc(c.status)}</span>`;
       const site = siteOf(c);
-      html.push(`<div class="row ${c.mapParent !== undefined ? 'item' : ''} ${selected === c.seq ? 'selected' : ''}" style="top:${i * ROW}px" data-seq="${c.seq}">
+      html.push(`<div class="row ${c.mapParent !== undefined ? 'item' : ''} ${selected === c.seq ? 'selected' : ''}" data-index="${i}" data-seq="${c.seq}">
         ${isMap ? `<span class="codicon codicon-chevron-${collapsed.has(c.seq) ? 'right' : 'down'}" data-toggle="${c.seq}"></span>` : ''}
         <span class="seq">#${c.seq}</span>
         <span class="codicon codicon-arrow-right" title="sandbox → host"></span><span class="fn">${esc(c.function)}</span><span class="args">(${esc(sig(c))})</span>
@@ -95,6 +95,8 @@
       </div>`);
     }
     spacer.innerHTML = html.join('');
+    // positions through the CSSOM: the panel's CSP allows no inline style attributes
+    for (const el of spacer.children) el.style.top = `${Number(el.dataset.index) * ROW}px`;
   }
 
   function card(path, view) {
@@ -123,7 +125,7 @@
     document.getElementById('title').textContent = run.task ? `${run.task}${run.flyteName && run.flyteName !== run.task ? ` (${run.flyteName})` : ''}` : 'Flyte Sandbox';
     const r = run.result;
     const paused = run.stops.length ? ` · paused at ${run.stops[run.stops.length - 1].description}` : '';
-    document.getElementById('status').textContent = `${run.count} calls${paused}${r ? ` · ${r.status === 'ok' ? 'result: ' + r.output : 'failed: ' + (r.error ? r.error.type + ': ' + r.error.message : '')}` : run.ended ? ' · ended' : ''}`;
+    document.getElementById("status").textContent = `${run.count} call${run.count === 1 ? "" : "s"}${paused}${r ? ` · ${r.status === 'ok' ? 'result: ' + r.output : 'failed: ' + (r.error ? r.error.type + ': ' + r.error.message : '')}` : run.ended ? ' · ended' : ''}`;
   }
 
   window.addEventListener('message', e => {

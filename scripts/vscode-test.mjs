@@ -64,6 +64,7 @@ function parseCli(argv) {
       port: { type: 'string' },
       timeout: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'ui-checks': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -78,6 +79,7 @@ function parseCli(argv) {
     port: values.port === undefined ? undefined : Number(values.port),
     timeoutMs: Number(values.timeout ?? DEFAULT_TIMEOUT_S) * 1000,
     verbose: values.verbose,
+    uiChecks: abs(values['ui-checks']),
   };
   validate(opts);
   return opts;
@@ -88,7 +90,7 @@ function validate(opts) {
   for (const name of required) {
     if (!opts[name]) throw new UsageError(`--${name} is required`);
   }
-  for (const name of ['extension', 'tests', 'workspace', 'vsix']) {
+  for (const name of ['extension', 'tests', 'workspace', 'vsix', 'uiChecks']) {
     if (opts[name] && !existsSync(opts[name])) throw new UsageError(`--${name} ${opts[name]}: no such file or folder`);
   }
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port > 0)) throw new UsageError('--port must be a port number');
@@ -96,7 +98,7 @@ function validate(opts) {
 }
 
 const USAGE = `Usage:
-  node scripts/vscode-test.mjs --extension <dir> --tests <index.js> --workspace <dir> [--timeout <seconds>] [--verbose]
+  node scripts/vscode-test.mjs --extension <dir> --tests <index.js> --workspace <dir> [--timeout <seconds>] [--verbose] [--ui-checks <module.mjs>]
       run the tests module's run() in VS Code (code-server ${CODE_SERVER_VERSION}) in headless Chromium and
       exit with its code; --timeout defaults to ${DEFAULT_TIMEOUT_S} s, --verbose shows the whole browser console
   node scripts/vscode-test.mjs --extension <dir> --workspace <dir> [--tests <index.js>] --keep-open [--port <n>]
@@ -197,7 +199,7 @@ async function ensureInstalled() {
 function makeTempDirs() {
   const root = mkdtempSync(join(tmpdir(), 'vscode-test-'));
   const dirs = { root };
-  for (const name of ['userData', 'extensions', 'xdgConfig', 'xdgData', 'tmp']) {
+  for (const name of ['userData', 'extensions', 'xdgConfig', 'xdgData', 'tmp', 'handshake']) {
     dirs[name] = join(root, name);
     mkdirSync(dirs[name]);
   }
@@ -224,6 +226,8 @@ function serverEnv(dirs) {
     XDG_CONFIG_HOME: dirs.xdgConfig,
     XDG_DATA_HOME: dirs.xdgData,
     TMPDIR: dirs.tmp,
+    // the suite and the UI checks meet here (see runUiChecks)
+    VSCODE_TEST_HANDSHAKE: dirs.handshake,
   };
 }
 
@@ -338,7 +342,7 @@ function saveRunLogs(logs) {
 }
 
 // Opens the workbench and resolves with the code the workbench passes to codeAutomationExit.
-async function runSuite(browser, url, timeoutMs, verbose) {
+async function runSuite(browser, url, timeoutMs, verbose, uiChecks) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   let onExit;
   const exited = new Promise((r) => (onExit = r));
@@ -352,10 +356,40 @@ async function runSuite(browser, url, timeoutMs, verbose) {
   let timer;
   const timedOut = new Promise((r) => (timer = setTimeout(() => r({ timedOut: true }), timeoutMs)));
   await page.goto(url);
+  const state = { settled: false };
+  const ui = uiChecks ? runUiChecks(uiChecks, page, running.dirs.handshake, state) : Promise.resolve({ code: 0 });
   const result = await Promise.race([exited, timedOut]);
+  state.settled = true;
   clearTimeout(timer);
   if (result.timedOut || result.code !== 0) await screenshot(page);
-  return result;
+  const uiResult = await ui;
+  if (uiResult.message) log(`UI checks: ${uiResult.message}`);
+  return { ...result, uiCode: uiResult.code };
+}
+
+// UI checks that only the browser can see (webviews, toolbars), run while the suite waits for them:
+// the suite writes <handshake>/ready when the workbench is where the checks expect it, then waits for
+// <handshake>/done (this function writes it, with the checks' exit code). The module's default export
+// gets the page. After run() resolves the workbench shuts the extension host down, so it is too late then.
+async function runUiChecks(module, page, handshake, until) {
+  const ready = join(handshake, 'ready');
+  while (!existsSync(ready)) {
+    if (until.settled) return { code: 1, message: 'the suite never signalled that the workbench was ready for the UI checks' };
+    await sleep(100);
+  }
+  const t0 = performance.now();
+  let code = 0;
+  try {
+    const check = (await import(module)).default;
+    await check(page, { log: (line) => console.log(line) });
+    log(`UI checks passed in ${seconds(t0)}`);
+  } catch (err) {
+    console.log(`✖ UI check: ${err.stack ?? err.message}`);
+    await screenshot(page);
+    code = 1;
+  }
+  writeFileSync(join(handshake, 'done'), String(code));
+  return { code };
 }
 
 async function screenshot(page) {
@@ -396,13 +430,13 @@ async function testMode(opts) {
   const url = workbenchUrl(port, opts.workspace, devPayload(port, opts.extension, opts.tests));
   const t0 = performance.now();
   running.browser = await launchBrowser();
-  const result = await runSuite(running.browser, url, opts.timeoutMs, opts.verbose);
+  const result = await runSuite(running.browser, url, opts.timeoutMs, opts.verbose, opts.uiChecks);
   if (result.timedOut) {
     log(`TIMEOUT: the test run did not finish within ${opts.timeoutMs / 1000} s (the workbench never called codeAutomationExit); see ${paths.serverLog}`);
     return 1;
   }
   log(`suite exited with code ${result.code} after ${seconds(t0)} (workbench logs: ${paths.runLogs})`);
-  return result.code;
+  return result.code || result.uiCode;
 }
 
 // Ctrl-C (or a kill) tears down whatever is running, then exits with `exitCode`.
