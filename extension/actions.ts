@@ -20,18 +20,19 @@ function activeSession(): vscode.DebugSession | undefined {
   return s?.type === DEBUG_TYPE ? s : undefined;
 }
 
-/** The stopped thread the user is looking at: the focused one, else the latest stop. */
-function targetThread(model: SessionModel, session: vscode.DebugSession): Stop | undefined {
+/** The stopped thread meant: the one given (the panel's buttons), the focused one, else the latest stop. */
+function targetThread(model: SessionModel, session: vscode.DebugSession, given?: number): Stop | undefined {
   const run = model.run(session);
   if (!run?.stops.size) return undefined;
+  if (given !== undefined && run.stops.has(given)) return run.stops.get(given);
   const focused = (vscode.debug as unknown as { activeStackItem?: { session: vscode.DebugSession; threadId: number } }).activeStackItem;
   if (focused?.session.id === session.id && run.stops.has(focused.threadId)) return run.stops.get(focused.threadId);
   return [...run.stops.values()].at(-1);
 }
 
-async function pending(model: SessionModel): Promise<{ session: vscode.DebugSession; call: PendingCall } | undefined> {
+async function pending(model: SessionModel, target?: { threadId?: number }): Promise<{ session: vscode.DebugSession; call: PendingCall } | undefined> {
   const session = activeSession();
-  const stop = session && targetThread(model, session);
+  const stop = session && targetThread(model, session, target?.threadId);
   if (!session || !stop) {
     void vscode.window.showInformationMessage('Flyte Sandbox: no external call is waiting (the session is not paused at one).');
     return undefined;
@@ -62,16 +63,16 @@ async function askAndResolve(session: vscode.DebugSession, call: PendingCall, ti
 
 export function registerActions(model: SessionModel): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('flyteSandbox.returnValue', async () => {
-      const p = await pending(model);
+    vscode.commands.registerCommand('flyteSandbox.returnValue', async (target?: { threadId?: number }) => {
+      const p = await pending(model, target);
       if (p) await askAndResolve(p.session, p.call, `Return from ${p.call.function}() #${p.call.seq}`, { action: 'return' }, p.call.suggestion ?? '');
     }),
-    vscode.commands.registerCommand('flyteSandbox.alwaysStub', async () => {
-      const p = await pending(model);
+    vscode.commands.registerCommand('flyteSandbox.alwaysStub', async (target?: { threadId?: number }) => {
+      const p = await pending(model, target);
       if (p) await askAndResolve(p.session, p.call, `Always return this from ${p.call.function}() (remembered stub)`, { action: 'return', remember: true }, p.call.suggestion ?? 'args[0]');
     }),
-    vscode.commands.registerCommand('flyteSandbox.raiseException', async () => {
-      const p = await pending(model);
+    vscode.commands.registerCommand('flyteSandbox.raiseException', async (target?: { threadId?: number }) => {
+      const p = await pending(model, target);
       if (!p) return;
       const text = await vscode.window.showInputBox({ title: `Raise from ${p.call.function}() #${p.call.seq}`, prompt: 'An exception, e.g. ValueError("bad input") or ValueError: bad input. As in Flyte, the run then ends with it (unless the session has raiseInSandbox).', value: 'ValueError("")', ignoreFocusOut: true });
       if (text === undefined) return;
@@ -82,8 +83,8 @@ export function registerActions(model: SessionModel): vscode.Disposable[] {
         void vscode.window.showErrorMessage(`Flyte Sandbox: ${(e as Error).message}`);
       }
     }),
-    vscode.commands.registerCommand('flyteSandbox.forwardCall', async () => {
-      const p = await pending(model);
+    vscode.commands.registerCommand('flyteSandbox.forwardCall', async (target?: { threadId?: number }) => {
+      const p = await pending(model, target);
       if (!p) return;
       try {
         await p.session.customRequest('flyteSandbox/resolveCall', { threadId: p.call.threadId, action: 'forward' });

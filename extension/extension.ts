@@ -50,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): { model: SessionMode
     vscode.commands.registerCommand('flyteSandbox.debugTask', (uri?: vscode.Uri, task?: string) => start('debug', uri, task)),
     vscode.commands.registerCommand('flyteSandbox.runWithStubs', (uri?: vscode.Uri, task?: string) => start('stubs', uri, task)),
     vscode.commands.registerCommand('flyteSandbox.showPanel', () => IoPanel.show(context.extensionUri, model)),
+    vscode.commands.registerCommand('flyteSandbox.exportCassette', (path?: string) => IoPanel.exportCassette(model, typeof path === 'string' ? path : undefined)),
     ...registerActions(model),
     vscode.window.registerTreeDataProvider('flyteSandbox.calls', new CallsTree(model)),
     statusBar(model),

@@ -104,7 +104,7 @@ export class IoPanel implements vscode.Disposable {
     });
   }
 
-  private async onMessage(m: { type: string; line?: number; seq?: number }): Promise<void> {
+  private async onMessage(m: { type: string; line?: number; seq?: number; action?: string; threadId?: number }): Promise<void> {
     const run = this.model.current();
     switch (m.type) {
       case 'ready':
@@ -119,26 +119,39 @@ export class IoPanel implements vscode.Disposable {
         await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.One });
         return;
       }
+      case 'act':
+        if (m.action && ['returnValue', 'raiseException', 'forwardCall', 'alwaysStub'].includes(m.action)) await vscode.commands.executeCommand(`flyteSandbox.${m.action}`, { threadId: m.threadId });
+        return;
       case 'rewind':
         if (run && !run.ended && m.seq) await vscode.commands.executeCommand('flyteSandbox.rewindTo', { seq: m.seq });
         return;
-      case 'export': {
-        if (!run) return;
-        const target = await vscode.window.showSaveDialog({ title: 'Export the run as a cassette', filters: { Cassette: ['json'] }, ...(run.launched ? { defaultUri: vscode.Uri.file(run.launched.file.replace(/\.py$/, '.cassette.json')) } : {}) });
-        if (!target) return;
-        try {
-          const { text, missing } = cassetteOf(run, target.fsPath);
-          writeFileSync(target.fsPath, text);
-          void vscode.window.showInformationMessage(`Flyte Sandbox: cassette written to ${target.fsPath}${missing ? ` (${missing} calls made before the panel opened have no exact values and were left out)` : ''}.`);
-        } catch (e) {
-          void vscode.window.showErrorMessage(`Flyte Sandbox: cannot export: ${(e as Error).message}`);
-        }
+      case 'export':
+        await vscode.commands.executeCommand('flyteSandbox.exportCassette');
         return;
-      }
     }
   }
 
   private disposed = false;
+
+  /** Write the shown run as a cassette: to `path`, or where the user says. */
+  static async exportCassette(model: SessionModel, path?: string): Promise<string | undefined> {
+    const run = model.current();
+    if (!run) {
+      void vscode.window.showInformationMessage('Flyte Sandbox: no run to export yet.');
+      return undefined;
+    }
+    const target = path ?? (await vscode.window.showSaveDialog({ title: 'Export the run as a cassette', filters: { Cassette: ['json'] }, ...(run.launched ? { defaultUri: vscode.Uri.file(run.launched.file.replace(/\.py$/, '.cassette.json')) } : {}) }))?.fsPath;
+    if (!target) return undefined;
+    try {
+      const { text, missing } = cassetteOf(run, target);
+      writeFileSync(target, text);
+      void vscode.window.showInformationMessage(`Flyte Sandbox: cassette written to ${target}${missing ? ` (${missing} calls made before the panel opened have no exact values and were left out)` : ''}.`);
+      return target;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Flyte Sandbox: cannot export: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
 
   dispose(): void {
     if (this.disposed) return;

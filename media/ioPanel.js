@@ -117,8 +117,17 @@
         <div class="side"><h4>What Monty holds</h4><pre>${esc(monty)}</pre></div>
         <div class="side"><h4>What Flyte sees</h4>${flyte}</div>
       </div>
+      ${c.status === 'pending' && run && !run.ended && isStopped(c) ? `<div class="actions">
+        <button data-act="returnValue" data-seq="${c.seq}"><span class="codicon codicon-reply"></span> Return…</button>
+        <button data-act="raiseException" data-seq="${c.seq}"><span class="codicon codicon-error"></span> Raise…</button>
+        <button data-act="forwardCall" data-seq="${c.seq}"><span class="codicon codicon-arrow-right"></span> Forward</button>
+        <button data-act="alwaysStub" data-seq="${c.seq}"><span class="codicon codicon-pin"></span> Always stub…</button></div>` : ''}
       ${c.error && c.error.traceback ? `<h4>Python traceback</h4><pre>${esc(c.error.traceback)}</pre>` : ''}`;
   }
+
+  // the thread a call waits on: the sandbox's own (1), or the flyte_map item's
+  const threadOf = c => (c.mapParent !== undefined ? c.seq + 1 : 1);
+  const isStopped = c => run.stops.some(s => s.threadId === threadOf(c));
 
   function updateHeader() {
     if (!run) return;
@@ -166,6 +175,8 @@
     render();
   });
   detail.addEventListener('click', e => {
+    const act = e.target.closest('[data-act]');
+    if (act) vscode.postMessage({ type: 'act', action: act.dataset.act, threadId: threadOf(calls.get(Number(act.dataset.seq))) });
     if (e.target.dataset.line) vscode.postMessage({ type: 'reveal', line: Number(e.target.dataset.line) });
     if (e.target.dataset.rewind) vscode.postMessage({ type: 'rewind', seq: Number(e.target.dataset.rewind) });
   });

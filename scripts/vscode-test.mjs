@@ -142,8 +142,14 @@ async function step(name, version, isPresent, install) {
   log(`${name} ${version}: installed in ${seconds(t0)}`);
 }
 
+// The environment without what an enclosing `npm run` sets (npm_config_user_agent names that
+// npm's Node, which code-server's postinstall would read as the Node it builds for).
+function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+}
+
 // `npm install` into a folder of its own, so npm does not walk up to the project.
-async function npmInstall(dir, spec, env = process.env) {
+async function npmInstall(dir, spec, env = cleanEnv()) {
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, 'package.json');
   if (!existsSync(manifest)) {
@@ -176,7 +182,7 @@ async function ensureDebianPackages() {
 function codeServerInstallEnv() {
   mkdirSync(paths.installTmp, { recursive: true });
   return {
-    ...process.env,
+    ...cleanEnv(),
     PATH: `${join(paths.node24Home, 'bin')}:${process.env.PATH}`,
     npm_config_nodedir: paths.node24Home,
     npm_config_dangerously_allow_all_scripts: 'true',
@@ -367,29 +373,38 @@ async function runSuite(browser, url, timeoutMs, verbose, uiChecks) {
   return { ...result, uiCode: uiResult.code };
 }
 
-// UI checks that only the browser can see (webviews, toolbars), run while the suite waits for them:
-// the suite writes <handshake>/ready when the workbench is where the checks expect it, then waits for
-// <handshake>/done (this function writes it, with the checks' exit code). The module's default export
-// gets the page. After run() resolves the workbench shuts the extension host down, so it is too late then.
-async function runUiChecks(module, page, handshake, until) {
+// UI checks that only the browser can see (webviews, toolbars), run while the suite waits for them,
+// in stages: the suite writes <handshake>/ready holding a stage name when the workbench is where that
+// stage expects it, then waits for <handshake>/done, which this writes with the stage's exit code.
+// The module's default export gets (page, { log, stage }). After run() resolves the workbench shuts
+// the extension host down, so checks cannot wait until then.
+async function runUiChecks(module, page, handshake, state) {
   const ready = join(handshake, 'ready');
-  while (!existsSync(ready)) {
-    if (until.settled) return { code: 1, message: 'the suite never signalled that the workbench was ready for the UI checks' };
-    await sleep(100);
-  }
-  const t0 = performance.now();
+  const check = (await import(module)).default;
+  let stages = 0;
   let code = 0;
-  try {
-    const check = (await import(module)).default;
-    await check(page, { log: (line) => console.log(line) });
-    log(`UI checks passed in ${seconds(t0)}`);
-  } catch (err) {
-    console.log(`✖ UI check: ${err.stack ?? err.message}`);
-    await screenshot(page);
-    code = 1;
+  while (!state.settled) {
+    if (!existsSync(ready)) {
+      await sleep(100);
+      continue;
+    }
+    const stage = readFileSync(ready, 'utf8');
+    rmSync(ready);
+    const t0 = performance.now();
+    let stageCode = 0;
+    try {
+      await check(page, { log: (line) => console.log(line), stage });
+      log(`UI checks "${stage}" passed in ${seconds(t0)}`);
+    } catch (err) {
+      console.log(`✖ UI check "${stage}": ${err.stack ?? err.message}`);
+      await screenshot(page);
+      stageCode = 1;
+    }
+    stages++;
+    code ||= stageCode;
+    writeFileSync(join(handshake, 'done'), String(stageCode));
   }
-  writeFileSync(join(handshake, 'done'), String(code));
-  return { code };
+  return stages ? { code } : { code: 1, message: 'the suite never handed the workbench over to the UI checks' };
 }
 
 async function screenshot(page) {

@@ -5,7 +5,8 @@
  * prints a line and `run()` rejects if any failed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SessionModel } from '../../extension/sessionModel.ts';
@@ -134,6 +135,28 @@ check('a bad launch configuration is reported and nothing crashes', async () => 
   assert.equal(run.result?.status, 'ok');
 });
 
+check('20,000 calls: the panel keeps up, and the run exports as a cassette that replays', async () => {
+  const m = await model();
+  await vscode.commands.executeCommand('flyteSandbox.showPanel');
+  const file = join(workspace(), 'fanout', 'fanout.py');
+  writeFileSync(join(workspace(), 'fanout', 'big.json'), '{"n": 10000}');
+  const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], { type: 'flyte-sandbox', request: 'launch', name: 'big', program: file, inputs: join(workspace(), 'fanout', 'big.json'), stubs: join(workspace(), 'fanout', 'stubs.json'), stopOnExternalCall: 'none' });
+  assert.ok(started);
+  const run = await until('the big run', () => (m.current()?.launched?.task === 'sum_of_squares' && m.current()?.result ? m.current() : undefined), 60_000);
+  assert.equal(run.result?.status, 'ok');
+  assert.equal(run.calls.size, 20_004);
+  await handOverToUiChecks('big run');
+  const cassette = join(tmpdir(), `big-${Date.now()}.json`);
+  const written = await vscode.commands.executeCommand<string>('flyteSandbox.exportCassette', cassette);
+  assert.equal(written, cassette);
+  const recorded = JSON.parse(readFileSync(cassette, 'utf8')) as { version: number; task: string; calls: unknown[]; status: string };
+  assert.deepEqual([recorded.version, recorded.task, recorded.status, recorded.calls.length], [1, 'sum_of_squares', 'ok', 20_004]);
+  const replay = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], { type: 'flyte-sandbox', request: 'launch', name: 'replay', program: file, inputs: join(workspace(), 'fanout', 'big.json'), replay: cassette, stopOnExternalCall: 'none' });
+  assert.ok(replay);
+  const again = await until('the replayed run', () => (m.current() !== run && m.current()?.result ? m.current() : undefined), 60_000);
+  assert.equal(again.result?.output, run.result?.output, 'the exported cassette replays to the same result');
+});
+
 check('leaves a paused session with the panel open, for the UI checks that follow', async () => {
   const m = await model();
   await open('pipeline/pipeline.py');
@@ -143,17 +166,18 @@ check('leaves a paused session with the panel open, for the UI checks that follo
   await run.session.customRequest('flyteSandbox/resolveCall', { threadId: stop.threadId, action: 'return', value: [0, 1, 2] });
   await until('the second stop', () => [...run.stops.values()].some(s => s.description.startsWith('score(0')));
   await vscode.commands.executeCommand('flyteSandbox.showPanel');
-  await handOverToUiChecks();
+  await handOverToUiChecks('paused');
 });
 
 /** With the code-server harness: let the browser-side checks (test/vscode/ui.mjs) look at this state, and wait for them. */
-async function handOverToUiChecks(): Promise<void> {
+async function handOverToUiChecks(stage: string): Promise<void> {
   const dir = process.env.VSCODE_TEST_HANDSHAKE;
   if (!dir) return;
-  writeFileSync(join(dir, 'ready'), '');
   const done = join(dir, 'done');
-  await until('the UI checks', () => existsSync(done), 120_000);
-  assert.equal(readFileSync(done, 'utf8'), '0', 'the UI checks passed (their output is above)');
+  rmSync(done, { force: true });
+  writeFileSync(join(dir, 'ready'), stage);
+  await until(`the UI checks "${stage}"`, () => existsSync(done), 120_000);
+  assert.equal(readFileSync(done, 'utf8'), '0', `the UI checks "${stage}" passed (their output is above)`);
 }
 
 export async function run(): Promise<void> {
