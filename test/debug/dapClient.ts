@@ -52,6 +52,9 @@ export class DapSession {
     return text;
   }
 
+  /** Index of the latest event the test waited for: the transcript ends there (what came later depends on timing). */
+  private lastAwaited = -1;
+
   /** Calls as the flyteSandbox/calls events reported them, last status wins: written once, at the end (batching depends on timing). */
   private readonly calls = new Map<number, string>();
 
@@ -59,8 +62,8 @@ export class DapSession {
    * Write events that arrived (before `upTo`, when given) and were not waited
    * for, grouped so timing cannot reorder the transcript.
    */
-  private flushUnseen(upTo?: DebugProtocol.Event): void {
-    const end = upTo ? this.dc.events.indexOf(upTo) : this.dc.events.length;
+  private flushUnseen(upTo?: DebugProtocol.Event | number): void {
+    const end = typeof upTo === 'number' ? upTo : upTo ? this.dc.events.indexOf(upTo) : this.dc.events.length;
     const fresh = this.dc.events.slice(this.seen, Math.max(this.seen, end)).filter(e => !(e as Flags).printed);
     this.seen = Math.max(this.seen, end);
     for (const e of fresh) (e as Flags).printed = true;
@@ -113,6 +116,7 @@ export class DapSession {
       if (found) {
         const flags = found as Flags;
         flags.awaited = true;
+        this.lastAwaited = Math.max(this.lastAwaited, this.dc.events.indexOf(found));
         if (!flags.printed) {
           this.flushUnseen(found);
           flags.printed = true;
@@ -153,7 +157,7 @@ export class DapSession {
 
   /** Compare the transcript with test/debug/golden/<name>.txt; UPDATE_GOLDENS=1 rewrites it. */
   matchGolden(name: string): void {
-    this.flushUnseen();
+    this.flushUnseen(this.lastAwaited + 1);
     const file = join(GOLDEN_DIR, `${name}.txt`);
     const calls = [...this.calls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
     const text = [...this.lines, ...(calls.length ? [`calls at the end: ${calls.join(', ')}`] : [])].join('\n') + '\n';
