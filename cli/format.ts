@@ -2,6 +2,7 @@
 import { relative } from 'node:path';
 import type { CallRecord, Program, RunResult, SandboxFailure, SandboxTask } from '../engine/index.ts';
 import { pyRepr, toJson } from '../engine/index.ts';
+import { formatTraceback } from '../engine/run/traceback.ts';
 
 const rel = (file: string) => relative(process.cwd(), file) || file;
 
@@ -64,18 +65,7 @@ function truncate(s: string, n: number): string {
 }
 
 export function formatFailure(f: SandboxFailure): string {
-  const lines: string[] = [];
-  if (f.frames.length) {
-    lines.push('Traceback (most recent call last):');
-    for (const fr of f.frames) {
-      lines.push(`  File "${rel(fr.file)}", line ${fr.line}, in ${fr.function}`);
-      if (fr.sourceLine) lines.push(`    ${fr.sourceLine}`);
-    }
-  }
-  if (f.traceback) lines.push(...f.traceback.trimEnd().split('\n').map(l => `  | ${l}`));
-  lines.push(`${f.type}: ${f.message}`);
-  if (f.hint) lines.push(`  hint: ${f.hint}`);
-  return lines.join('\n');
+  return formatTraceback(f, rel);
 }
 
 export function runJson(result: RunResult): string {

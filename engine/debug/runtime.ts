@@ -23,6 +23,7 @@ import { ResolverChain, type Resolver } from '../run/resolvers.ts';
 import { SandboxRun, type History, type RunResult } from '../run/sandboxRun.ts';
 import { compileStubExpression, parseExceptionSpec, StubResolver } from '../run/stubs.ts';
 import { isExceptionValue, pyRepr, tuple, type MontyExceptionValue } from '../values/python.ts';
+import { formatTraceback } from '../run/traceback.ts';
 import { MAIN_THREAD, type StubInfo, type CallAction, type EndInfo, type EvaluateResult, type ExceptionDetails, type LaunchInfo, type PendingCallInfo, type RuntimeApi, type RuntimeEvents, type StackFrameInfo, type StopReason, type StoppedInfo, type ThreadInfo } from './api.ts';
 import { Breakpoints, type BreakpointStatus, type FunctionBreakpointSpec, type LineBreakpointSpec } from './breakpoints.ts';
 import { LaunchError, resolveLaunchConfig, type LaunchConfig } from './launchConfig.ts';
@@ -353,15 +354,16 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
 
   // ── execution control ────────────────────────────────────────────────
 
+  /** At the entry, continuing starts the run; at an uncaught exception, it ends it. True when handled so. */
+  private leaveStop(): boolean {
+    if (this.state === 'entry') this.startRun();
+    else if (this.state === 'exception') this.finish(this.lastResult!);
+    else return false;
+    return true;
+  }
+
   async continue(threadId: number, singleThread = false): Promise<void> {
-    if (this.state === 'entry') {
-      this.startRun();
-      return;
-    }
-    if (this.state === 'exception') {
-      this.finish(this.lastResult!);
-      return;
-    }
+    if (this.leaveStop()) return;
     const targets = singleThread || threadId !== MAIN_THREAD ? [this.pendings.get(threadId)] : [...this.pendings.values()];
     for (const p of targets) if (p) this.release(p);
   }
@@ -381,14 +383,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   async next(threadId: number): Promise<void> {
     const p = this.pendings.get(threadId);
     this.stepping = { threadId, ...(p?.call.mapParent !== undefined ? { mapParent: p.call.mapParent } : {}) };
-    if (this.state === 'entry') {
-      this.startRun();
-      return;
-    }
-    if (this.state === 'exception') {
-      this.finish(this.lastResult!);
-      return;
-    }
+    if (this.leaveStop()) return;
     if (p) this.release(p);
   }
 
@@ -677,15 +672,3 @@ const HELP = [
   '!raise <exc>     make the call fail, e.g. !raise ValueError("bad")',
   '!forward         run the real Python function',
 ].join('\n');
-
-export function formatTraceback(f: SandboxFailure): string {
-  const lines = ['Traceback (most recent call last):'];
-  for (const fr of f.frames) {
-    lines.push(`  File "${fr.file}", line ${fr.line}, in ${fr.function}`);
-    if (fr.sourceLine) lines.push(`    ${fr.sourceLine}`);
-  }
-  if (f.traceback) lines.push(...f.traceback.trimEnd().split('\n').map(l => `  | ${l}`));
-  lines.push(`${f.type}: ${f.message}`);
-  if (f.hint) lines.push(`  hint: ${f.hint}`);
-  return lines.join('\n');
-}

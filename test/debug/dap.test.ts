@@ -18,7 +18,9 @@ before(() => {
 /** A fresh copy of the fixture program; transcripts show its folder as <dir>. */
 function workspace(): { dir: string; program: string; line: (text: string) => number; lineText: (n: number) => string } {
   const dir = writeTree({});
-  for (const f of ['flow.py', 'flyte.py']) copyFileSync(join(FIXTURE, f), join(dir, f));
+  copyFileSync(join(FIXTURE, 'flow.py'), join(dir, 'flow.py'));
+  // the stand-in flyte module that lets forwarded calls import the program
+  copyFileSync(join(ROOT, 'test', 'fixtures', 'forward', 'flyte.py'), join(dir, 'flyte.py'));
   const program = join(dir, 'flow.py');
   const lines = readFileSync(program, 'utf8').split('\n');
   return { dir, program, line: text => lines.findIndex(l => l.includes(text)) + 1, lineText: n => lines[n - 1]! };
