@@ -5,7 +5,7 @@
  * prints a line and `run()` rejects if any failed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -133,6 +133,25 @@ check('a bad launch configuration is reported and nothing crashes', async () => 
   await vscode.commands.executeCommand('flyteSandbox.runWithStubs', vscode.Uri.file(join(workspace(), 'pipeline', 'pipeline.py')), 'score_pipeline');
   const run = await until('a good run after the bad one', () => m.current()?.result && m.current());
   assert.equal(run.result?.status, 'ok');
+});
+
+check('F5 asks for inputs with a skeleton of the signature; "Return a Value" takes a Python expression Monty checks first', async () => {
+  const m = await model();
+  // a copy of the pipeline with no inputs.json beside it
+  const dir = join(workspace(), 'asks');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(workspace(), 'pipeline', 'pipeline.py'), join(dir, 'pipeline.py'));
+  const uri = vscode.Uri.file(join(dir, 'pipeline.py'));
+  const starting = vscode.commands.executeCommand('flyteSandbox.debugTask', uri, 'score_pipeline');
+  await handOverToUiChecks('inputs');
+  await starting;
+  const run = await until('the run with typed inputs', () => (m.current()?.launched?.file === uri.fsPath && m.current()?.stops.size ? m.current() : undefined));
+  assert.equal([...run.stops.values()][0]!.description, "fetch_rows('s3://typed', 2)");
+  const answering = vscode.commands.executeCommand('flyteSandbox.returnValue');
+  await handOverToUiChecks('return value');
+  await answering;
+  const next = await until('score(5, 1.5)', () => [...run.stops.values()].find(x => x.description === 'score(5, 1.5)'));
+  assert.ok(next);
 });
 
 check('20,000 calls: the panel keeps up, and the run exports as a cassette that replays', async () => {

@@ -25,7 +25,44 @@ async function panelFrame(page) {
 
 export default async function check(page, { log, stage }) {
   if (stage === 'big run') return bigRun(page, log);
+  if (stage === 'inputs') return inputs(page, log);
+  if (stage === 'return value') return returnValue(page, log);
   return paused(page, log);
+}
+
+const QUICK_INPUT = '.quick-input-widget input';
+
+async function inputBox(page, what) {
+  return until(what, async () => {
+    const el = await page.$(QUICK_INPUT);
+    return el && (await el.isVisible()) ? el : undefined;
+  });
+}
+
+/** F5 with no inputs.json: an input box pre-filled with a JSON skeleton of the task's signature. */
+async function inputs(page, log) {
+  const box = await inputBox(page, 'the inputs box');
+  const value = await box.inputValue();
+  assert.equal(value, '{"source":"","limit":0,"weight":0}', 'the skeleton of score_pipeline(source: str, limit: int, weight: float)');
+  await box.fill('{"source": "s3://typed"}');
+  const message = await until('the validation message', async () => (await page.$eval('.quick-input-widget', el => el.textContent)).match(/Missing: limit, weight/)?.[0]);
+  assert.equal(message, 'Missing: limit, weight');
+  await box.fill('{"source": "s3://typed", "limit": 2, "weight": 1.5}');
+  await page.keyboard.press('Enter');
+  log('✔ F5 asks for the inputs with a skeleton of the signature and checks them as they are typed');
+}
+
+/** "Return a Value": a Python expression; Monty rejects a broken one and the box comes back with it. */
+async function returnValue(page, log) {
+  let box = await inputBox(page, 'the return value box');
+  await box.fill('[5, 6');
+  await page.keyboard.press('Enter');
+  await until('the error about the expression', async () => /SyntaxError|Expected/.test(await page.$eval('body', el => el.textContent)));
+  box = await inputBox(page, 'the box again');
+  assert.equal(await box.inputValue(), '[5, 6', 'the box comes back with what was typed');
+  await box.fill('[5, 6]');
+  await page.keyboard.press('Enter');
+  log('✔ "Return a Value" checks the expression with Monty before resuming, and keeps the text when it is wrong');
 }
 
 /** 20,004 calls in the panel: only the rows on screen are in the DOM, and scrolling to the end is quick. */
