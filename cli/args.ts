@@ -13,6 +13,7 @@ Usage:
   flyte-sandbox list FILE [--json] [--python-version 3.12]
   flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE|JSON] [--stub-module FILE.js]
                     [--limits JSON|@file.json] [--externals a,b] [--raise-in-sandbox]
+                    [--forward a,b|all] [--python PATH]
                     [--record FILE] [--replay FILE] [--record-mode MODE]
                     [--replay-mismatch stop|fallthrough] [--redact PATH,...]
                     [--python-version 3.12] [--json]
@@ -23,6 +24,8 @@ Usage:
   --stubs             JSON file (or inline JSON): {"fib": {"value": 55},
                       "add": {"python": "args[0] + args[1]"}, "boom": {"raise": "ValueError: bad input"}}
   --stub-module FILE  a JS file whose exported functions answer calls (isolated in QuickJS)
+  --forward a,b|all   answer these calls with the real Python functions of the file
+  --python PATH       the interpreter for --forward (default python3)
   --record FILE       write every external call of the run to a cassette
   --replay FILE       answer calls from a cassette (in recorded order; a mismatch stops the run)
   --record-mode       once | new_episodes | none | all (see the README)
@@ -47,6 +50,8 @@ export interface CliArgs {
   inputs?: string;
   stubs?: string;
   stubModule?: string;
+  forward?: 'all' | string[];
+  python?: string;
   limits?: string;
   externals: string[];
   raiseInSandbox: boolean;
@@ -70,6 +75,8 @@ export function parseCli(argv: string[]): CliArgs {
         'raise-in-sandbox': { type: 'boolean', default: false },
         'python-version': { type: 'string' },
         'stub-module': { type: 'string' },
+        forward: { type: 'string' },
+        python: { type: 'string' },
         record: { type: 'string' },
         replay: { type: 'string' },
         'record-mode': { type: 'string' },
@@ -89,6 +96,8 @@ export function parseCli(argv: string[]): CliArgs {
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
   const v = parsed.values;
   if (v['python-version'] !== undefined && !/^3\.1[0-4]$/.test(v['python-version'])) throw new UsageError(`--python-version must be one of 3.10, 3.11, 3.12, 3.13, 3.14; got '${v['python-version']}'`);
+  if (v.python !== undefined && v.forward === undefined) throw new UsageError('--python only chooses the interpreter for --forward; add --forward a,b or --forward all');
+  if (v.forward !== undefined && !v.forward.split(',').some(x => x.trim())) throw new UsageError("--forward needs function names (a,b) or 'all'");
   return {
     command,
     file,
@@ -96,6 +105,8 @@ export function parseCli(argv: string[]): CliArgs {
     ...(v.inputs !== undefined ? { inputs: v.inputs } : {}),
     ...(v.stubs !== undefined ? { stubs: v.stubs } : {}),
     ...(v['stub-module'] !== undefined ? { stubModule: v['stub-module'] } : {}),
+    ...(v.forward !== undefined ? { forward: v.forward === 'all' ? 'all' as const : v.forward.split(',').map(x => x.trim()).filter(Boolean) } : {}),
+    ...(v.python !== undefined ? { python: v.python } : {}),
     ...(v.limits !== undefined ? { limits: v.limits } : {}),
     externals: v.externals ? v.externals.split(',').map(s => s.trim()).filter(Boolean) : [],
     raiseInSandbox: v['raise-in-sandbox'] ?? false,

@@ -53,6 +53,10 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     if (unknown.length) process.stderr.write(`warning: ${inline ? '--stubs' : args.stubs}: stub${unknown.length > 1 ? 's' : ''} for ${unknown.join(', ')} will never be used: ${task.name} may call only ${task.registry.names().join(', ') || '(nothing)'}\n`);
   }
   if (args.stubModule !== undefined && !existsSync(args.stubModule)) throw new UsageError('no such file', args.stubModule);
+  if (Array.isArray(args.forward)) {
+    const unknown = args.forward.filter(n => !task.registry.get(n) && !args.externals.includes(n));
+    if (unknown.length) throw new UsageError(`${unknown.join(', ')}: not an external ${task.name} may call (registered: ${task.registry.names().join(', ') || '(none)'})`, '--forward');
+  }
   const cassette = cassetteOptions(args.cassette);
   if (!args.json) out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
   const result = await execute({
@@ -64,6 +68,9 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     externals: args.externals,
     ...(stubs !== undefined ? { stubs } : {}),
     ...(args.stubModule !== undefined ? { stubModule: resolve(args.stubModule) } : {}),
+    ...(args.forward !== undefined ? { forward: args.forward } : {}),
+    ...(args.python !== undefined ? { python: args.python } : {}),
+    ...(args.forward !== undefined ? { pythonSettingName: '--python' } : {}),
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
     ...(Object.keys(cassette).length ? { cassette } : {}),
   }, args, out);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { flow, writeTree } from './helpers.ts';
@@ -105,6 +105,8 @@ test('bad input: one clear message naming what and where, exit 2, never a stack 
     [['run', 'flow.py', '--inputs', '@inputs.json', '--limits', '{"maxDuration": 1}'], 2, /--limits: unknown limit 'maxDuration' \(known: maxDurationSecs, maxMemory, maxRecursionDepth, maxAllocations\)/],
     [['run', 'flow.py', '--bogus'], 2, /Unknown option '--bogus'/],
     [['frobnicate', 'flow.py'], 2, /unknown command 'frobnicate'/],
+    [['run', 'flow.py', '--python', 'python3'], 2, /--python only chooses the interpreter for --forward/],
+    [['run', 'flow.py', '--forward', ','], 2, /--forward needs function names \(a,b\) or 'all'/],
   ];
   for (const [args, code, pattern] of cases) {
     const r = cli(args, dir);
@@ -127,6 +129,29 @@ test('bad input: one clear message naming what and where, exit 2, never a stack 
   const r = cli(['run', 'syntax.py', '--inputs', '{"n": 1}'], dir);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /File "syntax\.py", line [56], in t[\s\S]*SyntaxError: /);
+});
+
+test('run --forward answers the calls with the real Python functions of the file; unknown names and interpreters are usage errors', () => {
+  const dir = writeTree({
+    'pipeline.py': readFileSync(join(ROOT, 'test', 'fixtures', 'forward', 'pipeline.py'), 'utf8'),
+    'flyte.py': readFileSync(join(ROOT, 'test', 'fixtures', 'forward', 'flyte.py'), 'utf8'),
+  });
+  const r = cli(['run', 'pipeline.py', '--inputs', '{"n": 4}', '--forward', 'all', '--json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { output: unknown; calls: { function: string; source: string }[] };
+  assert.deepEqual(doc.output, [8, 4, 12]);
+  assert.deepEqual([...new Set(doc.calls.map(c => `${c.function}:${c.source}`))].sort(), ['check:forward', 'double:forward', 'flyte_map:flyte_map', 'summarize:forward']);
+  const partial = cli(['run', 'pipeline.py', '--inputs', '{"n": 4}', '--forward', 'double', '--stubs', '{"summarize": {"value": [4, 12]}, "check": {"python": "args[0]"}}', '--json'], dir);
+  assert.equal(partial.code, 0, partial.stderr);
+  const sources = (JSON.parse(partial.stdout) as { calls: { function: string; source: string }[] }).calls.map(c => `${c.function}:${c.source}`);
+  assert.ok(sources.includes('double:forward') && sources.includes('summarize:stub'), sources.join(' '));
+  const unknown = cli(['run', 'pipeline.py', '--inputs', '{"n": 4}', '--forward', 'tripple'], dir);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--forward: tripple: not an external pipeline may call \(registered: .*double/);
+  const noPython = cli(['run', 'pipeline.py', '--inputs', '{"n": 4}', '--forward', 'all', '--python', '/nonexistent/python3'], dir);
+  assert.notEqual(noPython.code, 0);
+  assert.match(noPython.stdout, /the Python interpreter '\/nonexistent\/python3' was not found, so the call cannot be forwarded: set --python to a Python 3\.10\+ interpreter/);
+  assert.doesNotMatch(noPython.stderr, /\n\s+at /, 'no JS stack trace');
 });
 
 test('the bundled examples run with their stubs (npm run demo)', () => {

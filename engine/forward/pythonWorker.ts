@@ -20,6 +20,8 @@ const EXIT_GRACE_MS = 250;
 export interface PythonWorkerOptions {
   /** Interpreter to run the worker with (the "python" setting). */
   python?: string;
+  /** Where the user sets `python`, for error messages; default `the "python" setting`. */
+  pythonSettingName?: string;
   /** Per request; the worker is killed when a request takes longer. 0 or Infinity: no limit. */
   timeoutMs?: number;
   /** What the user's code prints, as it prints it. */
@@ -172,8 +174,9 @@ class WorkerProcess {
   }
 
   private startFailure(e: NodeJS.ErrnoException): string {
-    if (e.code === 'ENOENT') return `the Python interpreter '${this.python}' was not found, so the call cannot be forwarded: set the "python" setting to a Python 3.10+ interpreter`;
-    return `the Python interpreter '${this.python}' could not be started (${e.message}): check the "python" setting`;
+    const setting = this.options.pythonSettingName ?? 'the "python" setting';
+    if (e.code === 'ENOENT') return `the Python interpreter '${this.python}' was not found, so the call cannot be forwarded: set ${setting} to a Python 3.10+ interpreter`;
+    return `the Python interpreter '${this.python}' could not be started (${e.message}): check ${setting}`;
   }
 
   private crashMessage(code: number | null, signal: NodeJS.Signals | null): string {

@@ -9,6 +9,7 @@ import { loadProgram } from '../program.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { StubResolver, loadStubs } from '../run/stubs.ts';
 import { JsStubResolver } from '../run/jsStubs.ts';
+import { ForwardResolver } from '../forward/forwardResolver.ts';
 import { SandboxRun } from '../run/sandboxRun.ts';
 import { buildInputs } from '../run/inputs.ts';
 import { setUpCassette } from '../cassette/setup.ts';
@@ -67,6 +68,10 @@ async function start(o: StartOptions): Promise<void> {
   const inputs = o.inputs === undefined ? undefined : fromWire(o.inputs);
   const cassette = o.cassette ? setUpCassette(o.cassette, task, buildInputs(task, inputs), text => queue({ e: 'notice', text })) : {};
   if (cassette.resolver) resolvers.push(cassette.resolver);
+  const forwarder = o.forward && (o.forward === 'all' || o.forward.length)
+    ? new ForwardResolver({ module: task.module.path, names: o.forward, ...(o.python ? { python: o.python } : {}), ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}), onOutput: text => queue({ e: 'notice', text: text.replace(/\n$/, '') }), onNotice: text => queue({ e: 'notice', text }) })
+    : undefined;
+  if (forwarder) resolvers.push(forwarder);
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
   run = current;
   current.on('call', r => queue({ e: 'call', record: recordToWire(r) }));
@@ -76,6 +81,7 @@ async function start(o: StartOptions): Promise<void> {
   });
   current.on('output', text => queue({ e: 'output', text }));
   const result = await current.execute();
+  forwarder?.dispose();
   cassette.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
   if (cassette.resolver?.remaining) queue({ e: 'notice', text: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
   flush();

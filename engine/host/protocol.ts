@@ -20,6 +20,11 @@ export interface StartOptions {
   stubs?: Wire | string;
   /** A JS file of stub functions (QuickJS). */
   stubModule?: string;
+  /** Calls answered by the real Python functions, and the interpreter that runs them. */
+  forward?: 'all' | string[];
+  python?: string;
+  /** How error messages name where `python` is set (the CLI says --python). */
+  pythonSettingName?: string;
   limits: Limits;
   raiseInSandbox?: boolean;
   externals?: string[];
