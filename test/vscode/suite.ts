@@ -96,6 +96,26 @@ check('F5 on a Python file with no launch.json: a session starts, stops at the f
   await endSessions();
 });
 
+check('F5 on a file with several sandboxed tasks asks which one, then debugs the one picked', async () => {
+  const m = await model();
+  const dir = join(workspace(), 'several');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'inputs.json'), '{"n": 3}');
+  writeFileSync(join(dir, 'several.py'), [
+    'import flyte', '', 'env = flyte.TaskEnvironment(name="several")', '', '',
+    '@env.task', 'def grow(n: int) -> int:', '    return n + 1', '', '',
+    '@env.sandbox.orchestrator', 'def first(n: int) -> int:', '    return grow(n)', '', '',
+    '@env.sandbox.orchestrator', 'def second(n: int) -> int:', '    return grow(n * 10)', '',
+  ].join('\n'));
+  await open('several/several.py');
+  const starting = vscode.commands.executeCommand('workbench.action.debug.start');
+  await handOverToUiChecks('pick task');
+  await starting;
+  const run = await until('the picked task paused', () => (m.current()?.launched?.task === 'second' && m.current()?.stops.size ? m.current() : undefined));
+  assert.equal([...run.stops.values()][0]!.description, 'grow(30)');
+  await endSessions();
+});
+
 check('the IO marshaling panel opens with the session and the Sandbox Calls view is fed', async () => {
   const m = await model();
   await open('io/io_pipeline.py');

@@ -27,6 +27,7 @@ export default async function check(page, { log, stage }) {
   if (stage === 'big run') return bigRun(page, log);
   if (stage === 'inputs') return inputs(page, log);
   if (stage === 'return value') return returnValue(page, log);
+  if (stage === 'pick task') return pickTask(page, log);
   return paused(page, log);
 }
 
@@ -37,6 +38,21 @@ async function inputBox(page, what) {
     const el = await page.$(QUICK_INPUT);
     return el && (await el.isVisible()) ? el : undefined;
   });
+}
+
+/** F5 on a file with two sandboxed tasks: a quick pick lists both, with their lines and inputs. */
+async function pickTask(page, log) {
+  const box = await inputBox(page, 'the task quick pick');
+  const items = await until('both tasks in the pick', async () => {
+    const labels = await page.$$eval('.quick-input-list .monaco-list-row', rows => rows.map(r => r.textContent.replace(/\s+/g, ' ').trim()));
+    return labels.length === 2 ? labels : undefined;
+  });
+  assert.match(items[0], /first.*several\.first.*line 12 · inputs: n/, items[0]);
+  assert.match(items[1], /second.*several\.second.*line 17 · inputs: n/, items[1]);
+  await box.fill('second');
+  await until('only "second" left', async () => (await page.$$('.quick-input-list .monaco-list-row')).length === 1);
+  await page.keyboard.press('Enter');
+  log('✔ F5 on a file with two sandboxed tasks offers both in a quick pick, with line and inputs');
 }
 
 /** F5 with no inputs.json: an input box pre-filled with a JSON skeleton of the task's signature. */
