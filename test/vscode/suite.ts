@@ -89,6 +89,11 @@ check('F5 on a Python file with no launch.json: a session starts, stops at the f
   assert.equal(summarize.description, 'summarize([1, 1])', 'the remembered stub answered score(8, 0.5)');
   const { stubs } = await session.customRequest('flyteSandbox/stubs') as { stubs: { name: string; text: string }[] };
   assert.deepEqual(stubs.map(s => `${s.name}=${s.text}`), ['score=1']);
+  const editing = vscode.commands.executeCommand('flyteSandbox.editStubs');
+  await handOverToUiChecks('edit stubs');
+  await editing;
+  const edited = await session.customRequest('flyteSandbox/stubs') as { stubs: { name: string; kind: string; text: string }[] };
+  assert.deepEqual(edited.stubs.map(s => `${s.name}=${s.kind}:${s.text}`), ['score=python:args[0] * 2'], 'the stub edited through the quick pick and input box');
   await session.customRequest('flyteSandbox/resolveCall', { threadId: summarize.threadId, action: 'return', expression: '{"count": len(args[0])}' });
   await until('the result', () => run.result);
   assert.deepEqual([run.result?.status, run.result?.output], ['ok', "{'count': 2}"]);

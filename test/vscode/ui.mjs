@@ -28,6 +28,7 @@ export default async function check(page, { log, stage }) {
   if (stage === 'inputs') return inputs(page, log);
   if (stage === 'return value') return returnValue(page, log);
   if (stage === 'pick task') return pickTask(page, log);
+  if (stage === 'edit stubs') return editStubs(page, log);
   return paused(page, log);
 }
 
@@ -53,6 +54,25 @@ async function pickTask(page, log) {
   await until('only "second" left', async () => (await page.$$('.quick-input-list .monaco-list-row')).length === 1);
   await page.keyboard.press('Enter');
   log('✔ F5 on a file with two sandboxed tasks offers both in a quick pick, with line and inputs');
+}
+
+/** "Edit Stubs": pick the remembered stub, then change it to a Python expression. */
+async function editStubs(page, log) {
+  let box = await inputBox(page, 'the stubs quick pick');
+  const items = await until('the remembered stub', async () => {
+    const labels = await page.$$eval('.quick-input-list .monaco-list-row', rows => rows.map(r => r.textContent.replace(/\s+/g, ' ').trim()));
+    return labels.length ? labels : undefined;
+  });
+  assert.deepEqual(items.length, 1, items.join(' | '));
+  assert.match(items[0], /score.*value: 1/, items[0]);
+  await page.keyboard.press('Enter');
+  box = await until('the stub box pre-filled with 1', async () => {
+    const el = await page.$(QUICK_INPUT);
+    return el && (await el.isVisible()) && (await el.inputValue()) === '1' ? el : undefined;
+  });
+  await box.fill('args[0] * 2');
+  await page.keyboard.press('Enter');
+  log('✔ "Edit Stubs" lists the remembered stub and changes it through an input box');
 }
 
 /** F5 with no inputs.json: an input box pre-filled with a JSON skeleton of the task's signature. */
