@@ -40,9 +40,11 @@ export interface LaunchConfig {
   python: string;
   raiseInSandbox: boolean;
   pythonVersion?: PythonVersion;
+  /** Run the instrumented copy of the code (locals, line stops); false: stop only at external calls. */
+  instrument: boolean;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd', 'instrument'] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -158,6 +160,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     forward,
     python: optionalString('python') ?? 'python3',
     raiseInSandbox: bool('raiseInSandbox', false),
+    instrument: bool('instrument', true),
     ...(optionalString('task') !== undefined ? { task: optionalString('task') } : {}),
     ...(inputs !== undefined ? { inputs } : {}),
     ...(stubModule !== undefined ? { stubModule: resolve(cwd, stubModule) } : {}),

@@ -85,6 +85,7 @@ const FF = `${DBG_PREFIX}ff`;
 const FD = `${DBG_PREFIX}fd`;
 const R = `${DBG_PREFIX}r`;
 const V = `${DBG_PREFIX}v`;
+const T = `${DBG_PREFIX}t`;
 const W = `${DBG_PREFIX}w`;
 const OUT = `${DBG_PREFIX}out`;
 
@@ -212,9 +213,10 @@ class Instrumenter {
     const watched = this.options.watch?.get(fn.id);
     if (watched?.length) {
       o.synthetic(i2, `${W} = {}`, at);
-      for (const name of watched) this.tryRead(i2, W, name, at);
+      o.synthetic(i2, `${T} = {}`, at);
+      for (const name of watched) this.tryRead(i2, W, name, at, T);
     }
-    o.synthetic(i2, `${R} = ${PROBE_FN}${fn.level}(${site.id}, ${S}[0], ${FF}, ${FD}${watched?.length ? `, ${W}` : ''})`, at);
+    o.synthetic(i2, `${R} = ${PROBE_FN}${fn.level}(${site.id}, ${S}[0], ${FF}, ${FD}${watched?.length ? `, ${W}, ${T}` : ''})`, at);
     o.synthetic(i2, `if ${R} is not None:`, at);
     o.synthetic(i2 + STEP, `${S}[1] = ${R}[0]`, at);
     if (this.options.setSites?.has(site.id)) {
@@ -223,6 +225,8 @@ class Instrumenter {
       for (const name of fn.locals) {
         o.synthetic(i4, `if ${JSON.stringify(name)} in ${R}[1]:`, at);
         o.synthetic(i4 + STEP, `${name} = ${R}[1][${JSON.stringify(name)}]`, at);
+        o.synthetic(i4 + STEP, `if ${JSON.stringify(name)} in ${R}[2]:`, at);
+        o.synthetic(i4 + STEP + STEP, `${name} = float(${name})`, at);
       }
       // stop again, now with the new values in place
       o.synthetic(i4, `${PROBE_FN}${fn.level}(${site.id}, ${S}[0], ${FF}, ${FD})`, at);
@@ -230,10 +234,12 @@ class Instrumenter {
     return site;
   }
 
-  private tryRead(indent: string, dict: string, name: string, at: number): void {
+  /** `dict[name] = name` when the name is bound (and its Python type name into `types`): unbound names are skipped. */
+  private tryRead(indent: string, dict: string, name: string, at: number, types?: string): void {
     const o = this.out;
     o.synthetic(indent, 'try:', at);
     o.synthetic(indent + STEP, `${dict}[${JSON.stringify(name)}] = ${name}`, at);
+    if (types) o.synthetic(indent + STEP, `${types}[${JSON.stringify(name)}] = type(${name}).__name__`, at);
     o.synthetic(indent, 'except NameError:', at);
     o.synthetic(indent + STEP, 'pass', at);
   }
@@ -345,8 +351,9 @@ class Instrumenter {
     }
     o.synthetic(indent, 'except BaseException:', at);
     o.synthetic(i2, `${V} = {}`, at);
-    for (const name of fn.locals) this.tryRead(i2, V, name, at);
-    o.synthetic(i2, `${REPORT_FN}${fn.level}(${fn.id}, ${L}, ${FF}, ${FD}, ${V})`, at);
+    o.synthetic(i2, `${T} = {}`, at);
+    for (const name of fn.locals) this.tryRead(i2, V, name, at, T);
+    o.synthetic(i2, `${REPORT_FN}${fn.level}(${fn.id}, ${L}, ${FF}, ${FD}, ${S}[0], ${V}, ${T})`, at);
     o.synthetic(i2, 'raise', at);
     if (isFunction) {
       o.synthetic(indent, 'finally:', at);

@@ -16,8 +16,9 @@ export interface ProbeHit {
   frame: number;
   /** 0 at module level, 1 in the task's function, +1 per nested call. */
   depth: number;
-  /** Data breakpoints: the watched locals bound at this point. */
+  /** Data breakpoints: the watched locals bound at this point, and their Python type names. */
   watched?: Map<string, unknown>;
+  watchedTypes?: Map<string, string>;
   /** Calls recorded before this statement (the next call's seq is callsBefore + 1). */
   callsBefore: number;
   stdoutLength: number;
@@ -27,14 +28,23 @@ export interface ProbeHit {
 
 export interface FrameReport {
   fn: number;
+  /** The statement the frame is executing (0 before its first). */
   site: number;
   frame: number;
   depth: number;
+  /** Statements started in the whole run when the report was made. */
+  count: number;
   locals: Map<string, unknown>;
+  /** Each local's Python type name (JS cannot tell 3.0 from 3, or a function from its repr). */
+  types: Map<string, string>;
 }
 
-/** What a probe answers: nothing, or a new gate (and locals to assign at this statement). */
-export type ProbeAnswer = null | [gate: number, sets?: Map<string, unknown>];
+/**
+ * What a probe answers: nothing, or a new gate and the locals to assign at
+ * this statement (null: none), with the names among them that are floats
+ * (a JS number cannot say so itself).
+ */
+export type ProbeAnswer = null | [gate: number, sets: Map<string, unknown> | null, floats?: string[]];
 
 export interface Instrumentation {
   code: Instrumented;
@@ -48,13 +58,13 @@ export interface Instrumentation {
 export const NEVER = Number.MAX_SAFE_INTEGER;
 
 export function probeHit(snapshot: MontySnapshot, callsBefore: number, stdoutLength: number, replaying: boolean): ProbeHit {
-  const [site, count, frame, depth, watched] = snapshot.args as [number, number, number, number, Map<string, unknown> | undefined];
-  return { site, count, frame, depth, ...(watched instanceof Map ? { watched } : {}), callsBefore, stdoutLength, replaying };
+  const [site, count, frame, depth, watched, types] = snapshot.args as [number, number, number, number, Map<string, unknown> | undefined, Map<string, string> | undefined];
+  return { site, count, frame, depth, ...(watched instanceof Map ? { watched, watchedTypes: types instanceof Map ? types : new Map() } : {}), callsBefore, stdoutLength, replaying };
 }
 
 export function frameReport(snapshot: MontySnapshot): FrameReport {
-  const [fn, site, frame, depth, locals] = snapshot.args as [number, number, number, number, Map<string, unknown>];
-  return { fn, site, frame, depth, locals: locals instanceof Map ? locals : new Map() };
+  const [fn, site, frame, depth, count, locals, types] = snapshot.args as [number, number, number, number, number, Map<string, unknown>, Map<string, string>];
+  return { fn, site, frame, depth, count, locals: locals instanceof Map ? locals : new Map(), types: types instanceof Map ? types : new Map() };
 }
 
 export function isInternal(name: string): boolean {

@@ -119,6 +119,14 @@ function reprFloat(n: number): string {
   return s.replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
+/** repr() of a value Python knows to be a float (JS keeps 13.0 as 13). */
+export function pyFloatRepr(n: number): string {
+  if (!Number.isInteger(n)) return reprFloat(n);
+  if (Object.is(n, -0)) return '-0.0';
+  if (Math.abs(n) >= 1e16) return n.toExponential().replace(/e\+?(-?)(\d)$/, 'e+$10$2').replace('e+-', 'e-').replace(/\.0+e/, 'e');
+  return `${n}.0`;
+}
+
 /** Python's `repr()` of a Monty value (ints and floats are indistinguishable in JS: 3.0 prints as 3). */
 export function pyRepr(value: unknown, depth = 0): string {
   if (depth > 50) return '...';

@@ -1,0 +1,119 @@
+/**
+ * Everything a debug launch builds before the run: the checked
+ * configuration, the program and its task, the inputs, breakpoints, and the
+ * resolver chain behind the interactive controller (stubs, JS stubs,
+ * cassette, forwarding). Each bad value is a LaunchError naming its attribute.
+ */
+import { codeHash } from '../cassette/format.ts';
+import type { CassetteRecorder } from '../cassette/recorder.ts';
+import { setUpCassette } from '../cassette/setup.ts';
+import { UsageError } from '../errors.ts';
+import type { SandboxTask } from '../extract/tasks.ts';
+import { ForwardResolver } from '../forward/forwardResolver.ts';
+import { loadProgram } from '../program.ts';
+import type { Registry } from '../registry.ts';
+import { buildInputs } from '../run/inputs.ts';
+import { JsStubResolver } from '../run/jsStubs.ts';
+import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
+import { ResolverChain, type Resolver } from '../run/resolvers.ts';
+import { StubResolver } from '../run/stubs.ts';
+import type { LaunchInfo } from './api.ts';
+import { Breakpoints } from './breakpoints.ts';
+import { LaunchError, resolveLaunchConfig, type LaunchConfig } from './launchConfig.ts';
+
+/** Resolves calls the client chose to forward. */
+export interface Forwarder extends Resolver {
+  forward(call: ExternalCall): PromiseLike<CallOutcome>;
+  dispose?(): void;
+}
+
+export interface RuntimeHooks {
+  /** Builds the resolvers after stubs (cassette, forward) and the explicit forwarder. */
+  resolvers?(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder?: Forwarder };
+}
+
+/** Forwarding to the user's Python: every call named in `forward`, and any call the client forwards by hand. */
+function standardResolvers(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder: Forwarder } {
+  const forwarder = new ForwardResolver({
+    module: task.module.path,
+    names: config.forward,
+    python: config.python,
+    onOutput: text => output(text),
+    onNotice: text => output(`${text}\n`),
+  });
+  return { after: config.forward === 'all' || config.forward.length ? [forwarder] : [], forwarder };
+}
+
+export interface LaunchSetup {
+  config: LaunchConfig;
+  task: SandboxTask;
+  registry: Registry;
+  inputValues: Record<string, unknown>;
+  breakpoints: Breakpoints;
+  stubResolver: StubResolver;
+  downstream: ResolverChain;
+  forwarder: Forwarder | undefined;
+  recorder: CassetteRecorder | undefined;
+  warnings: string[];
+  info: LaunchInfo;
+}
+
+export async function prepareLaunch(args: Record<string, unknown>, hooks: RuntimeHooks, notice: (text: string) => void): Promise<LaunchSetup> {
+  const { config, warnings } = resolveLaunchConfig(args);
+  let program;
+  try {
+    program = await loadProgram(config.program, config.pythonVersion ? { pythonVersion: config.pythonVersion } : {});
+  } catch (e) {
+    if (e instanceof UsageError) throw new LaunchError('program', e.message);
+    throw e;
+  }
+  let task: SandboxTask;
+  try {
+    task = program.findTask(config.task);
+  } catch (e) {
+    if (e instanceof UsageError) throw new LaunchError('task', e.message.replace(/^[^:]*: /, ''));
+    throw e;
+  }
+  const registry = config.externals.length ? task.registry.withExtra(config.externals) : task.registry;
+  let inputValues: Record<string, unknown>;
+  try {
+    inputValues = buildInputs(task, config.inputs, 'inputs');
+  } catch (e) {
+    if (e instanceof UsageError) throw new LaunchError('inputs', e.message.replace(/^inputs: /, ''));
+    throw e;
+  }
+  if (Array.isArray(config.stopOnExternalCall)) {
+    const unknown = config.stopOnExternalCall.filter(n => n !== 'flyte_map' && !registry.get(n));
+    if (unknown.length) throw new LaunchError('stopOnExternalCall', `${unknown.map(n => `'${n}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not an external ${task.name} may call (registered: ${registry.names().join(', ') || '(none)'})`);
+  }
+  const unusedStubs = [...config.stubs.keys()].filter(n => !registry.get(n));
+  if (unusedStubs.length) warnings.push(`stubs for ${unusedStubs.join(', ')} will never be used: ${task.name} may call only ${registry.names().join(', ') || '(nothing)'}`);
+  if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
+  const breakpoints = new Breakpoints(task, registry);
+  const stubResolver = new StubResolver(new Map(config.stubs));
+  let cassette;
+  try {
+    cassette = setUpCassette(config, task, inputValues, notice);
+  } catch (e) {
+    if (e instanceof UsageError) throw new LaunchError(config.replay ? 'replay' : 'record', e.message);
+    throw e;
+  }
+  const extra = (hooks.resolvers ?? standardResolvers)(config, task, notice);
+  let jsStubs: JsStubResolver | undefined;
+  if (config.stubModule) {
+    try {
+      jsStubs = await JsStubResolver.load(config.stubModule, { output: text => notice(`[stubs.js] ${text}`) });
+    } catch (e) {
+      if (e instanceof UsageError) throw new LaunchError('stubModule', e.message);
+      throw e;
+    }
+  }
+  const downstream = new ResolverChain([stubResolver, ...(jsStubs ? [jsStubs] : []), ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
+  const callSites: Record<string, number[]> = {};
+  for (const site of task.callSites) if (site.name === 'flyte_map' || registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);
+  const info: LaunchInfo = {
+    task: task.name, flyteName: task.flyteName, file: task.module.path, line: task.at.line, externals: registry.names(), warnings,
+    maxDurationSecs: config.limits.maxDurationSecs, codeHash: codeHash(task.code), callSites, inputNames: task.inputNames,
+  };
+  return { config, task, registry, inputValues, breakpoints, stubResolver, downstream, forwarder: extra.forwarder, recorder: cassette.recorder, warnings, info };
+}
