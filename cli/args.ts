@@ -18,6 +18,7 @@ Usage:
                     [--replay-mismatch stop|fallthrough] [--redact PATH,...]
                     [--python-version 3.12] [--json]
   flyte-sandbox test CASSETTE.json [--json]
+  flyte-sandbox debug FILE [--task NAME] [--inputs ...] [--stubs ...] [--stop-on-calls] [run's other options]
 
   --task              the task's Python name, or its Flyte name (<env>.<function>, or name=)
   --inputs            input values as JSON, or @path to a JSON file
@@ -40,11 +41,13 @@ Usage:
   --json              one JSON document on stdout
 
   test                re-run a cassette against the current code: does the output still match?
+  debug               a pdb-style prompt (b, c, n, s, r, p, l, w, u, d, !return, q; h for all), stopped
+                      before the first line; --stop-on-calls also stops at every external call
 
 Exit codes: 0 ok, 1 the sandboxed task failed, 2 bad usage, 3 an internal error of the debugger.`;
 
 export interface CliArgs {
-  command: 'list' | 'run' | 'test' | 'help';
+  command: 'list' | 'run' | 'test' | 'debug' | 'help';
   file?: string;
   task?: string;
   inputs?: string;
@@ -58,6 +61,8 @@ export interface CliArgs {
   pythonVersion?: string;
   json: boolean;
   cassette: CassetteOptions;
+  /** debug: stop at every external call too. */
+  stopOnCalls?: boolean;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -83,6 +88,7 @@ export function parseCli(argv: string[]): CliArgs {
         'replay-mismatch': { type: 'string' },
         redact: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'stop-on-calls': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -91,7 +97,7 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const [command, file, ...rest] = parsed.positionals;
   if (parsed.values.help || command === undefined || command === 'help') return { command: 'help', externals: [], raiseInSandbox: false, json: false, cassette: {} };
-  if (command !== 'list' && command !== 'run' && command !== 'test') throw new UsageError(`unknown command '${command}' (expected list, run or test)`);
+  if (command !== 'list' && command !== 'run' && command !== 'test' && command !== 'debug') throw new UsageError(`unknown command '${command}' (expected list, run, test or debug)`);
   if (!file) throw new UsageError(command === 'test' ? 'test needs a cassette (.json)' : `${command} needs a Python file`);
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
   const v = parsed.values;
@@ -112,6 +118,7 @@ export function parseCli(argv: string[]): CliArgs {
     raiseInSandbox: v['raise-in-sandbox'] ?? false,
     ...(v['python-version'] !== undefined ? { pythonVersion: v['python-version'] } : {}),
     json: v.json ?? false,
+    ...(v['stop-on-calls'] ? { stopOnCalls: true } : {}),
     cassette: {
       ...(v.record !== undefined ? { record: v.record } : {}),
       ...(v.replay !== undefined ? { replay: v.replay } : {}),

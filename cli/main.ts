@@ -6,6 +6,7 @@ import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/s
 import { buildInputs, loadProgram, loadStubs, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type PythonVersion, type RunResult } from '../engine/index.ts';
 import { fromWire } from '../engine/values/wire.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
+import { debugCommand } from './debugger.ts';
 import { callLine, describeProgram, formatFailure, programJson, runJson } from './format.ts';
 
 async function list(args: CliArgs, out: (s: string) => void): Promise<number> {
@@ -121,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (args.command === 'list') return await list(args, out);
     if (args.command === 'test') return await test(args, out);
+    if (args.command === 'debug') return await debugCommand(args, out);
     return await run(args, out);
   } catch (e) {
     if (e instanceof UsageError) {

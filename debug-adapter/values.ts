@@ -5,10 +5,7 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ioView } from '../engine/marshal.ts';
-import { dictEntries, isDict, isExceptionValue, isTuple, pyFloatRepr, pyRepr, pyTypeName } from '../engine/values/python.ts';
-
-/** Types whose values Monty hands over as their repr text (not data). */
-const OPAQUE = new Set(['function', 'builtin_function_or_method', 'range', 'type', 'method', 'coroutine', 'module']);
+import { dictEntries, isDict, isExceptionValue, isOpaqueType, isTuple, pyRepr, pyTypeName, typedRepr } from '../engine/values/python.ts';
 
 const MAX_VALUE = 240;
 
@@ -35,8 +32,7 @@ export class VariableStore {
 
   /** A local, with the Python type name the sandbox reported for it. */
   typedVariable(name: string, value: unknown, typeName: string | undefined, evaluateName?: string): DebugProtocol.Variable {
-    if (typeName === 'float' && typeof value === 'number') return { name, value: pyFloatRepr(value), type: 'float', variablesReference: 0, ...(evaluateName ? { evaluateName } : {}) };
-    if (typeName && OPAQUE.has(typeName) && typeof value === 'string') return { name, value: value.replace(/^<(\w+) '([^']*)' at 0x[0-9a-f]+>$/, '<$1 $2>'), type: typeName, variablesReference: 0, ...(evaluateName ? { evaluateName } : {}) };
+    if ((typeName === 'float' && typeof value === 'number') || (isOpaqueType(typeName) && typeof value === 'string')) return { name, value: typedRepr(value, typeName), type: typeName!, variablesReference: 0, ...(evaluateName ? { evaluateName } : {}) };
     return this.variable(name, value, evaluateName);
   }
 

@@ -55,6 +55,8 @@ function isStringList(v: unknown): v is string[] {
 /** An object, or a path (relative to cwd) to a JSON file holding one. */
 function objectOrFile(attribute: string, value: unknown, cwd: string): unknown {
   if (typeof value !== 'string') {
+    // A dict already read with the engine's JSON reader (the terminal debugger) keeps its key order and big ints.
+    if (value instanceof Map) return value;
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return parseJson(JSON.stringify(value));
     throw new LaunchError(attribute, `expected an object or the path of a JSON file, got ${JSON.stringify(value)}`);
   }
