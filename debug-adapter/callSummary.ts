@@ -22,6 +22,9 @@ export interface CallSummary {
   mapIndex?: number;
   /** IO handles found in the arguments and the result, by path. */
   io?: { path: string; view: IoView }[];
+  /** Where the call was made (file line and column), once known. */
+  line?: number;
+  column?: number;
 }
 
 function collectIo(value: unknown, path: string, out: { path: string; view: IoView }[]): void {
@@ -56,5 +59,6 @@ export function callSummary(r: CallRecord, withValues = false): CallSummary {
     startedMs: r.startedUs / 1000,
     ...(r.mapParent !== undefined ? { mapParent: r.mapParent, mapIndex: r.mapIndex! } : {}),
     ...(io.length ? { io } : {}),
+    ...(r.site ? { line: r.site.line, column: r.site.column } : {}),
   };
 }

@@ -51,6 +51,14 @@ export class FlyteSandboxSession extends DebugSession {
       this.pendingSummaries.set(r.seq, r);
       this.flushTimer ??= setTimeout(() => this.flushCalls(), CALLS_FLUSH_MS);
     });
+    runtime.on('sites', sites => {
+      for (const [seq, line, column] of sites) {
+        const r = this.history.get(seq);
+        if (r) r.site = { file: this.program, line, column };
+      }
+      this.flushCalls();
+      this.sendEvent(new Event('flyteSandbox/callSites', { sites }));
+    });
     runtime.on('rewound', ({ seq }) => {
       for (const k of [...this.history.keys()]) if (k >= seq) this.history.delete(k);
       this.flushCalls();
@@ -396,6 +404,7 @@ export class FlyteSandboxSession extends DebugSession {
         // A client that starts following mid-run gets every call again, now with its values.
         this.followValues = a.values === true;
         if (this.followValues) for (const r of this.history.values()) this.pendingSummaries.set(r.seq, r);
+        await this.runtime.follow(this.followValues).catch(() => undefined);
         this.sendResponse(response);
         this.flushCalls();
         return;

@@ -10,6 +10,7 @@ import { AdapterFactory } from './adapterFactory.ts';
 import { CallsTree } from './callsTree.ts';
 import { TaskCodeLens } from './codeLens.ts';
 import { configurationFor, ConfigurationProvider, type Mode } from './configProvider.ts';
+import { SandboxInlineValues } from './inlineValues.ts';
 import { IoPanel } from './ioPanel.ts';
 import { DEBUG_TYPE, SessionModel } from './sessionModel.ts';
 import { statusBar } from './statusBar.ts';
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): { model: SessionMode
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, codeLens),
+    vscode.languages.registerInlineValuesProvider({ language: 'python', scheme: 'file' }, new SandboxInlineValues()),
     vscode.workspace.onDidChangeConfiguration(e => e.affectsConfiguration('flyteSandbox.codeLens') && codeLens.refresh()),
     vscode.commands.registerCommand('flyteSandbox.debugTask', (uri?: vscode.Uri, task?: string) => start('debug', uri, task)),
     vscode.commands.registerCommand('flyteSandbox.runWithStubs', (uri?: vscode.Uri, task?: string) => start('stubs', uri, task)),

@@ -89,7 +89,7 @@ export class IoPanel implements vscode.Disposable {
     }
     const changed: CallSummary[] = [];
     for (const c of run.calls.values()) {
-      const key = `${c.status}|${c.result ?? ''}|${c.values ? 1 : 0}`;
+      const key = `${c.status}|${c.result ?? ''}|${c.values ? 1 : 0}|${c.line ?? ''}`;
       if (this.sent.get(c.seq) !== key) {
         this.sent.set(c.seq, key);
         changed.push(c);

@@ -34,6 +34,7 @@
   const sig = c => [...c.args, ...Object.entries(c.kwargs || {}).map(([k, v]) => `${k}=${v}`)].join(', ');
 
   function siteOf(c) {
+    if (typeof c.line === 'number') return c.line;
     if (!run || !run.callSites) return null;
     const parent = c.mapParent !== undefined ? calls.get(c.mapParent) : null;
     const lines = run.callSites[parent ? 'flyte_map' : c.function] || [];

@@ -141,6 +141,8 @@ export interface RuntimeEvents {
   output: [{ category: 'stdout' | 'stderr' | 'console'; text: string }];
   /** A call started or finished (the same record object, updated). */
   call: [CallRecord];
+  /** Where calls were made, found after the fact: [seq, line, column] in the program's file. */
+  sites: [[number, number, number][]];
   /** Time travel dropped every call from `seq` on. */
   rewound: [{ seq: number }];
   ended: [EndInfo];
@@ -178,6 +180,8 @@ export interface RuntimeApi extends EventEmitter<RuntimeEvents> {
   resolveCall(threadId: number, action: CallAction): Promise<void>;
   exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined>;
   where(threadId: number): Promise<ProbeResult | undefined>;
+  /** A client follows every call (the IO panel): give each call its line before the run ends. */
+  follow(on: boolean): Promise<void>;
   /** Stubs in effect, including those remembered during the session. */
   stubs(): Promise<StubInfo[]>;
   /** Remember (expression) or forget (undefined) a stub for later calls. */

@@ -16,6 +16,7 @@ import { framesAt } from './sandboxFrames.ts';
 
 export type { Forwarder, RuntimeHooks } from './launchSetup.ts';
 import { describe, itemThread, type Pending, type Position } from './runtimeShared.ts';
+import { callPosition } from './callSites.ts';
 import { RuntimeCore } from './runtimeCore.ts';
 
 export abstract class RuntimeCalls extends RuntimeCore {
@@ -25,6 +26,7 @@ export abstract class RuntimeCalls extends RuntimeCore {
 
   protected onCall(call: ExternalCall, kind: 'call' | 'map'): CallOutcome | undefined | Promise<CallOutcome | undefined> {
     if (this.unwind.length) this.unwind = [];
+    if (this.lastHit) this.placeCall(call);
     const replayed = this.replayItems.get(call.seq);
     if (replayed && replayed.function === call.function) {
       if (replayed.status === 'returned') return { kind: 'return', value: replayed.result, source: replayed.source ?? 'interactive' };
@@ -130,6 +132,14 @@ export abstract class RuntimeCalls extends RuntimeCore {
         this.emit('thread', { reason: 'started', threadId });
       }
       this.emitStop(stop);
+      // the client is looking at this call now: say where it was made (the frames are read once, for the stack too)
+      const r = this.run?.calls[call.seq - 1];
+      const site = r && !r.site ? this.currentFrames()?.frames[0]?.site : undefined;
+      const at = site && callPosition(this.task, site, call.mapIndex !== undefined ? 'flyte_map' : call.function);
+      if (r && at) {
+        r.site = at;
+        this.emit('sites', [[r.seq, at.line, at.column]]);
+      }
     });
   }
 

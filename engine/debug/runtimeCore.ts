@@ -21,6 +21,7 @@ import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } fro
 import { DataBreakpoints } from './dataBreakpoints.ts';
 import { prepareLaunch, type Forwarder, type RuntimeHooks } from './launchSetup.ts';
 import { LineStops } from './lineStops.ts';
+import { callPosition, resolveCallSites } from './callSites.ts';
 import { replayToEnd } from './plainReplay.ts';
 import { type EvalScope } from './pythonEval.ts';
 import { framesAt, postMortemFrames, type FramesAtStop, type SandboxFrame } from './sandboxFrames.ts';
@@ -77,6 +78,9 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
   /** What the client was shown at this stop, per thread (frame ids point into it). */
   protected readonly views = new Map<number, StackEntry[]>();
   protected framesCache: FramesAtStop | undefined;
+  protected followCalls = false;
+  /** The latest statement that called in (it is the current one while the gate stays open). */
+  protected lastHit: ProbeHit | undefined;
 
   constructor(private readonly hooks: RuntimeHooks = {}) {
     super();
@@ -162,6 +166,7 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
           gate: this.sandboxGate,
           probe: hit => {
             if (this.unwind.length) this.unwind = [];
+            this.lastHit = hit;
             const a = lines.onProbe(hit);
             if (isThenable(a)) return a.then(x => this.gateAnswered(x));
             return this.gateAnswered(a);
@@ -199,6 +204,9 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
       if (result.error) this.postMortem = postMortemFrames(this.code, result.error.frames, reports);
     }
     this.lastResult = result;
+    // A client that follows the calls (the IO panel) gets every call's line before the end.
+    if (this.followCalls) await this.placeCalls(result.calls, id);
+    if (id !== this.runId) return;
     this.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
     for (const t of this.shownThreads) this.emit('thread', { reason: 'exited', threadId: t });
     this.shownThreads.clear();
@@ -315,6 +323,37 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
     if (!snap || this.state !== 'running') return undefined;
     this.framesCache = framesAt(this.task, this.code, snap);
     return this.framesCache;
+  }
+
+  /** Where each call without a site was made: a silent replay with every probe open (runs of up to 200,000 calls). */
+  private async placeCalls(records: readonly CallRecord[], id: number): Promise<void> {
+    const code = this.code;
+    if (!code || records.length > 200_000 || !records.some(r => r.site === undefined)) return;
+    const placed = await resolveCallSites(this.task, code, records, { inputs: this.inputValues, externals: this.config.externals, raiseInSandbox: this.config.raiseInSandbox }).catch(() => []);
+    if (id === this.runId && placed.length) this.emit('sites', placed.map(r => [r.seq, r.site!.line, r.site!.column]));
+  }
+
+  /** Place every call before the run ends (a client shows each call's line). */
+  async follow(on: boolean): Promise<void> {
+    this.followCalls = on;
+  }
+
+  /** The call a statement makes, placed exactly when the gate is open (its probe called in just before). */
+  protected placeCall(call: ExternalCall): void {
+    const hit = this.lastHit;
+    const r = this.run?.calls[call.seq - 1];
+    if (!r || r.site || !hit || !this.code || this.sandboxGate > hit.count + 1) return;
+    const site = this.code.sites[hit.site - 1];
+    if (!site) return;
+    if (call.mapIndex !== undefined) {
+      r.site = (call.mapParent !== undefined ? this.run?.calls[call.mapParent - 1]?.site : undefined) ?? callPosition(this.task, site, 'flyte_map', 0);
+      return;
+    }
+    // which of the statement's calls to this name: those made since its probe called in
+    let nth = 0;
+    const calls = this.run!.calls;
+    for (let i = hit.callsBefore; i < call.seq - 1; i++) if (calls[i]?.function === call.function && calls[i]?.mapParent === undefined) nth++;
+    r.site = callPosition(this.task, site, call.function, nth);
   }
 
   protected abstract onCall(call: ExternalCall, kind: 'call' | 'map'): CallOutcome | undefined | Promise<CallOutcome | undefined>;

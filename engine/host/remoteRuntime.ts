@@ -116,6 +116,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined> { return this.call('exceptionInfo', threadId); }
   where(threadId: number): Promise<ProbeResult | undefined> { return this.call('where', threadId); }
   stubs(): Promise<StubInfo[]> { return this.call('stubs'); }
+  follow(on: boolean): Promise<void> { return this.call('follow', on); }
   setStub(name: string, expression: string | undefined): Promise<void> { return this.call('setStub', name, expression); }
 
   async terminate(): Promise<void> {

@@ -173,3 +173,33 @@ test('stubModule: a JS file answers calls from inside QuickJS, after the JSON st
   assert.equal(end.output, 1000 + 1001 + 1001 + 1002 + 1003, 'fib from stubs.js, add from the JSON stub (JSON stubs come first)');
   await assert.rejects(new DebugRuntime().launch({ program: join(dir, 'flow.py'), inputs: { n: 1 }, stubModule: join(dir, 'nope.js') }), /^LaunchError: stubModule: no such file/);
 });
+
+test('every call knows the line and column that made it: at a stop, and after the run for calls answered by stubs', async () => {
+  const rt = new DebugRuntime();
+  const source = flow(`
+    @env.task
+    def fib(n: int) -> int: ...
+
+    @env.sandbox.orchestrator
+    def twice(n: int) -> int:
+        a = fib(n)
+        b = fib(n + 1) + fib(n + 2)
+        c = flyte_map("fib", [a, b])
+        return a + b + sum(c)
+  `);
+  await rt.launch({ program: file(source), inputs: { n: 1 }, stubs: { fib: { python: 'args[0] * 10' } }, stopOnExternalCall: 'none' });
+  await rt.setFunctionBreakpoints([{ name: 'fib', condition: 'args[0] == 1' }]);
+  await rt.follow(true); // as the IO panel does: every call placed before the end
+  const first = stopped(rt);
+  await rt.configurationDone();
+  await first;
+  // stopped at fib(1), the only call on its line: the pending call knows its place at once
+  const pending = (await rt.calls()).at(-1)!;
+  assert.deepEqual([pending.function, pending.args, pending.site?.line, pending.site?.column], ['fib', [1], 8, 9]);
+  const ended = once(rt, 'ended');
+  await rt.setFunctionBreakpoints([]);
+  await rt.continue(1);
+  await ended;
+  const calls = await rt.calls();
+  assert.deepEqual(calls.map(c => `${c.function}@${c.site?.line}:${c.site?.column}`), ['fib@8:9', 'fib@9:9', 'fib@9:22', 'flyte_map@10:9', 'fib@10:9', 'fib@10:9']);
+});

@@ -201,6 +201,35 @@ check('20,000 calls: the panel keeps up, and the run exports as a cassette that 
   assert.equal(again.result?.output, run.result?.output, 'the exported cassette replays to the same result');
 });
 
+check('Locals of the stopped frame in the Variables view, inline values in the editor, F10 moves to the next line', async () => {
+  const m = await model();
+  const file = join(workspace(), 'pipeline', 'pipeline.py');
+  const editor = await open('pipeline/pipeline.py');
+  const printLine = editor.document.getText().split('\n').findIndex(l => l.includes('print(f"scored')) + 1;
+  const bp = new vscode.SourceBreakpoint(new vscode.Location(editor.document.uri, new vscode.Position(printLine - 1, 0)));
+  vscode.debug.addBreakpoints([bp]);
+  try {
+    const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], { type: 'flyte-sandbox', request: 'launch', name: 'locals', program: file, inputs: join(workspace(), 'pipeline', 'inputs.json'), stubs: join(workspace(), 'pipeline', 'stubs.json'), stopOnExternalCall: 'none' });
+    assert.ok(started);
+    const run = await until('the stop before the print line', () => (m.current()?.launched?.file === file && [...(m.current()?.stops.values() ?? [])].some(s => s.description.startsWith(`line ${printLine}:`)) ? m.current() : undefined));
+    const session = run.session;
+    const top = async () => ((await session.customRequest('stackTrace', { threadId: 1 })) as { stackFrames: { id: number; line: number; name: string }[] }).stackFrames[0]!;
+    const frame = await top();
+    assert.deepEqual([frame.name, frame.line], ['score_pipeline', printLine]);
+    const { scopes } = await session.customRequest('scopes', { frameId: frame.id }) as { scopes: { name: string; variablesReference: number }[] };
+    assert.equal(scopes[0]!.name, 'Locals');
+    const { variables } = await session.customRequest('variables', { variablesReference: scopes[0]!.variablesReference }) as { variables: { name: string; value: string }[] };
+    assert.deepEqual(variables.map(v => `${v.name}=${v.value}`), ["source='s3://demo-bucket/rows.csv'", 'limit=5', 'weight=0.5', 'rows=[0, 1, 2, 3, 4]', 'scores=[0, 0.5, 1, 1.5, 2]', 'row=4']);
+    await handOverToUiChecks('locals');
+    await vscode.commands.executeCommand('workbench.action.debug.stepOver');
+    await until('F10 to the next line', () => [...run.stops.values()].some(s => s.description.startsWith(`line ${printLine + 1}:`)));
+    assert.equal((await top()).line, printLine + 1);
+  } finally {
+    vscode.debug.removeBreakpoints([bp]);
+    await endSessions();
+  }
+});
+
 check('leaves a paused session with the panel open, for the UI checks that follow', async () => {
   const m = await model();
   await open('pipeline/pipeline.py');

@@ -29,6 +29,7 @@ export default async function check(page, { log, stage }) {
   if (stage === 'return value') return returnValue(page, log);
   if (stage === 'pick task') return pickTask(page, log);
   if (stage === 'edit stubs') return editStubs(page, log);
+  if (stage === 'locals') return locals(page, log);
   return paused(page, log);
 }
 
@@ -54,6 +55,25 @@ async function pickTask(page, log) {
   await until('only "second" left', async () => (await page.$$('.quick-input-list .monaco-list-row')).length === 1);
   await page.keyboard.press('Enter');
   log('✔ F5 on a file with two sandboxed tasks offers both in a quick pick, with line and inputs');
+}
+
+/** Stopped before the print line of score_pipeline: the Variables view shows Locals, the editor inline values. */
+async function locals(page, log) {
+  // show the Run and Debug view, where the Variables are
+  await page.keyboard.press('Control+Shift+D');
+  await until('the variables view', async () => (await page.$('.debug-variables')) !== null);
+  const vars = await until('Locals in the Variables view', async () => {
+    const text = await page.$eval('.debug-variables', el => el.textContent).catch(() => '');
+    return text.includes('Locals') && text.includes('scores') ? text : undefined;
+  });
+  assert.match(vars, /rows\s*\[0, 1, 2, 3, 4\]/, vars);
+  const inline = await until('inline values in the editor', async () => {
+    const text = await page.$$eval('.editor-instance .view-lines', els => els.map(e => e.textContent).join('\n')).catch(() => '');
+    return /scores = \[0, 0\.5/.test(text) ? text : undefined;
+  });
+  assert.match(inline, /rows = \[0, 1, 2, 3, 4\]/);
+  await page.screenshot({ path: new URL('../../.cache/vscode-test/locals.png', import.meta.url).pathname });
+  log('✔ the Variables view shows the Locals of the stopped frame, and the editor their values inline');
 }
 
 /** "Edit Stubs": pick the remembered stub, then change it to a Python expression. */
