@@ -63,7 +63,7 @@ export interface LaunchInfo {
   externals: string[];
   warnings: string[];
   /** The run's duration limit (a watchdog outside the runtime tolerates this much silence). */
-  maxDurationSecs: number;
+  maxDurationSecs: number | null;
   /** Identifies the code a cassette was recorded from. */
   codeHash: string;
   /** Lines each external is called from (static: a call's own line is known only when it is probed). */
