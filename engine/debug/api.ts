@@ -69,6 +69,8 @@ export interface LaunchInfo {
   /** Lines each external is called from (static: a call's own line is known only when it is probed). */
   callSites: Record<string, number[]>;
   inputNames: string[];
+  /** The Flyte release whose semantics the run reproduces ("reproducing flyte-sdk 2.6.x"). */
+  profile: { id: string; label: string; productionMonty: string; engineMonty: string; reason: string };
 }
 
 export interface StubInfo {

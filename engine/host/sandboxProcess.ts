@@ -58,6 +58,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.raiseInSandbox ? { raiseInSandbox: true } : {}),
       ...(o.externals?.length ? { externals: o.externals } : {}),
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),
+      ...(o.profile ? { profile: o.profile } : {}),
       ...(o.roots ? { roots: o.roots } : {}),
       ...(o.cassette ? { cassette: o.cassette } : {}),
     };
