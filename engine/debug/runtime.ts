@@ -21,6 +21,7 @@ import { dirname } from 'node:path';
 import type { Registry } from '../registry.ts';
 import { buildInputs } from '../run/inputs.ts';
 import { bridgePlan } from '../run/bridgePlan.ts';
+import { loadFailure } from '../extract/moduleImport.ts';
 import { isThenable, type CallOutcome, type CallRecord, type ExternalCall, type Frame, type SandboxFailure } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { ResolverChain, type Resolver } from '../run/resolvers.ts';
@@ -132,6 +133,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
       if (e instanceof UsageError) throw new LaunchError('task', e.message.replace(/^[^:]*: /, ''));
       throw e;
     }
+    const unloadable = loadFailure(this.task);
+    if (unloadable) throw new LaunchError('program', unloadable);
     this.registry = config.externals.length ? this.task.registry.withExtra(config.externals) : this.task.registry;
     try {
       this.inputValues = buildInputs(this.task, config.inputs, 'inputs', { marshal: !bridgePlan(this.task, this.registry).fastPath });

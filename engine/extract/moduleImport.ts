@@ -19,3 +19,19 @@ export function abortModuleOnImportError(tasks: SandboxTask[]): void {
     task.definitionErrors = [task === first.task ? first.error : { ...first.error, raisedBy: first.task.name }, ...rest];
   }
 }
+
+/** Why a task with a definition error never runs, for the failure's hint. */
+export function definitionHint(task: SandboxTask, error: DefinitionError): string {
+  const file = task.module.path.split('/').at(-1);
+  if (error.raisedBy) return `the debugger has just caught a production failure: importing ${file} raises this at line ${error.at.line}, while defining ${error.raisedBy}; Python stops the import there, so Flyte cannot load any task of this file, ${task.name} included`;
+  if (!error.importTime) return error.type === 'UnsupportedSource' ? 'the debugger cannot read this part of the task (production may run it)' : `production raises this when the ${task.kind === 'one-shot' ? 'orchestrate_local call' : 'call'} runs, before the sandbox starts`;
+  return 'Flyte raises this while defining the task (when the module is imported), so the task never runs in production either';
+}
+
+/** The launch error of a task that cannot load, or undefined. */
+export function loadFailure(task: SandboxTask): string | undefined {
+  const error = task.definitionErrors[0];
+  if (!error?.importTime) return undefined;
+  const file = task.module.path.split('/').at(-1);
+  return `${task.name} cannot be loaded: importing ${file} raises ${error.type} at line ${error.at.line}${error.raisedBy ? ` (defining ${error.raisedBy})` : ''}: ${error.message}. Production fails the same way: Python stops the import there, so Flyte loads no task of this file`;
+}

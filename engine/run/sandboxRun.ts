@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Monty, MontyComplete, MontyNameLookup, MontyRuntimeError, MontySnapshot, MontySyntaxError } from '@pydantic/monty';
+import { definitionHint } from '../extract/moduleImport.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { fromMonty, IoValidationError, toMonty } from '../marshal.ts';
 import { firstSyntaxError, parsePython } from '../python/parser.ts';
@@ -166,7 +167,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     if (def) {
       this.fail(def.type, def.message, 'definition', {
         frames: [{ file: def.at.file, line: def.at.line, column: def.at.column, function: '<module>', sourceLine: this.task.module.lineText(def.at.line).trim() }],
-        hint: 'Flyte raises this while defining the task (when the module is imported), so the task never runs in production either',
+        hint: definitionHint(this.task, def),
       });
     }
     const names = this.task.inputNames;
