@@ -129,3 +129,18 @@ test('the debugger: flyteProfile picks a profile; the launched info names it; a 
     return true;
   });
 });
+
+test('CLI: a file whose import fails lists and runs every task with that error and its line', () => {
+  const dir = writeTree({ 'bad.py': flow(`
+    @env.sandbox.orchestrator
+    def fine(n: int) -> int:
+        return n
+
+    broken = flyte.sandbox.orchestrator_from_str("1", inputs={}, tasks=["fine"])
+  `) });
+  const list = cli(['list', 'bad.py', '--flyte-profile', '2.6'], dir);
+  assert.match(list.stdout, /fine {2}\(line 4;[\s\S]*error: TypeError: Expected a callable or TaskTemplate, got <class 'str'> \(bad\.py:7, in broken\); importing the file stops there, so Flyte cannot load this task either/);
+  const run = cli(['run', 'bad.py', '--task', 'fine', '--inputs', '{"n": 1}', '--flyte-profile', '2.6'], dir);
+  assert.equal(run.code, 1);
+  assert.match(run.stdout, /File "bad\.py", line 7, in <module>\n {4}broken = flyte\.sandbox\.orchestrator_from_str\("1", inputs=\{\}, tasks=\["fine"\]\)\nTypeError: Expected a callable or TaskTemplate, got <class 'str'>\n {2}hint: the debugger has just caught a production failure: importing bad\.py raises this at line 7, while defining broken/);
+});
