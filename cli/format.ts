@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { CallRecord, Program, RunResult, SandboxFailure, SandboxTask } from '../engine/index.ts';
 import { pyRepr, toJson } from '../engine/index.ts';
 import { formatTraceback } from '../engine/run/traceback.ts';
-import { engineMontyVersion, type ProfileChoice } from '../engine/profiles.ts';
+import { engineMontyVersion, type ProfileChoice } from '../engine/index.ts';
 
 const rel = (file: string) => relative(process.cwd(), file) || file;
 

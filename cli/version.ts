@@ -1,5 +1,5 @@
 /** `flyte-sandbox --version`: this debugger, the Monty the engine runs, and the Monty production pins per Flyte profile. */
-import { DEFAULT_PROFILE_ID, debuggerVersion, engineMontyVersion, PROFILES } from '../engine/profiles.ts';
+import { DEFAULT_PROFILE_ID, debuggerVersion, engineMontyVersion, PROFILES } from '../engine/index.ts';
 
 export function versionText(): string {
   return [

@@ -118,7 +118,8 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   async launch(args: Record<string, unknown>): Promise<LaunchInfo> {
     const { config, warnings } = resolveLaunchConfig(args);
     this.config = config;
-    const choice = await chooseProfile({ ...(config.flyteProfile ? { explicit: config.flyteProfile } : {}), python: config.python, pythonConfigured: config.pythonConfigured, cwd: dirname(config.program) });
+    // The installed flyte is asked of the configured interpreter (VS Code always sets one); none configured: the default profile.
+    const choice = await chooseProfile({ ...(config.flyteProfile ? { explicit: config.flyteProfile } : {}), python: config.python, pythonConfigured: config.pythonConfigured, detect: config.pythonConfigured, cwd: dirname(config.program) });
     if (choice.warning) warnings.push(choice.warning);
     let program;
     try {
