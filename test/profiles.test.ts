@@ -122,6 +122,17 @@ test('the debugger: flyteProfile picks a profile; the launched info names it; a 
   const info = await rt.launch({ program: join(dir, 'flow.py'), inputs: { n: 1 }, stubs: { get: { value: { v: 7 } } }, flyteProfile: 'pooled', stopOnExternalCall: 'none' });
   assert.deepEqual(info.profile, { id: 'pooled', label: 'flyte-sdk with the pooled AsyncMonty bridge (PR #1539)', productionMonty: '0.0.22', engineMonty: '0.0.18', reason: 'chosen' });
   await rt.terminate();
+  if (HAS_PYTHON) {
+    // A configured python (VS Code always sets one) is asked which flyte it has.
+    const older = writeTree({ 'flow.py': TASK, 'flyte.py': '__version__ = "2.5.0"\n' });
+    const detected = new DebugRuntime();
+    const seen: string[] = [];
+    detected.on('output', o => seen.push(o.text));
+    const got = await detected.launch({ program: join(older, 'flow.py'), inputs: { n: 1 }, python: 'python3', stopOnExternalCall: 'none' });
+    assert.deepEqual([got.profile.id, got.profile.reason], ['2.2', 'flyte 2.5.0 is installed']);
+    assert.ok(seen.some(t => /^reproducing flyte-sdk 2\.2\.1 – 2\.5\.5 .*; flyte 2\.5\.0 is installed\n$/.test(t)), seen.join(''));
+    await detected.terminate();
+  }
   await assert.rejects(new DebugRuntime().launch({ program: join(dir, 'flow.py'), inputs: { n: 1 }, flyteProfile: '3.0' }), (e: Error) => e instanceof LaunchError && /^flyteProfile: unknown Flyte profile "3\.0" \(known: 2\.2/.test(e.message));
   await assert.rejects(new DebugRuntime().launch({ program: join(dir, 'bad.py'), task: 'fine', inputs: { n: 1 }, flyteProfile: '2.6' }), (e: Error) => {
     assert.ok(e instanceof LaunchError);
