@@ -4,12 +4,17 @@
  * resolver chain behind the interactive controller (stubs, JS stubs,
  * cassette, forwarding). Each bad value is a LaunchError naming its attribute.
  */
+import { dirname } from 'node:path';
 import { codeHash } from '../cassette/format.ts';
 import type { CassetteRecorder } from '../cassette/recorder.ts';
 import { setUpCassette } from '../cassette/setup.ts';
 import { UsageError } from '../errors.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
+import { loadFailure } from '../extract/moduleImport.ts';
 import { ForwardResolver } from '../forward/forwardResolver.ts';
+import { chooseProfile } from '../forward/flyteVersion.ts';
+import { engineMontyVersion, profileLine } from '../profiles.ts';
+import { bridgePlan } from '../run/bridgePlan.ts';
 import { loadProgram } from '../program.ts';
 import type { Registry } from '../registry.ts';
 import { buildInputs } from '../run/inputs.ts';
@@ -60,9 +65,12 @@ export interface LaunchSetup {
 
 export async function prepareLaunch(args: Record<string, unknown>, hooks: RuntimeHooks, notice: (text: string) => void): Promise<LaunchSetup> {
   const { config, warnings } = resolveLaunchConfig(args);
+  // The installed flyte is asked of the configured interpreter (VS Code always sets one); none configured: the default profile.
+  const choice = await chooseProfile({ ...(config.flyteProfile ? { explicit: config.flyteProfile } : {}), python: config.python, pythonConfigured: config.pythonConfigured, detect: config.pythonConfigured, cwd: dirname(config.program) });
+  if (choice.warning) warnings.push(choice.warning);
   let program;
   try {
-    program = await loadProgram(config.program, config.pythonVersion ? { pythonVersion: config.pythonVersion } : {});
+    program = await loadProgram(config.program, { ...(config.pythonVersion ? { pythonVersion: config.pythonVersion } : {}), profile: choice.profile });
   } catch (e) {
     if (e instanceof UsageError) throw new LaunchError('program', e.message);
     throw e;
@@ -74,10 +82,12 @@ export async function prepareLaunch(args: Record<string, unknown>, hooks: Runtim
     if (e instanceof UsageError) throw new LaunchError('task', e.message.replace(/^[^:]*: /, ''));
     throw e;
   }
+  const unloadable = loadFailure(task);
+  if (unloadable) throw new LaunchError('program', unloadable);
   const registry = config.externals.length ? task.registry.withExtra(config.externals) : task.registry;
   let inputValues: Record<string, unknown>;
   try {
-    inputValues = buildInputs(task, config.inputs, 'inputs');
+    inputValues = buildInputs(task, config.inputs, 'inputs', { marshal: !bridgePlan(task, registry).fastPath });
   } catch (e) {
     if (e instanceof UsageError) throw new LaunchError('inputs', e.message.replace(/^inputs: /, ''));
     throw e;
@@ -111,9 +121,11 @@ export async function prepareLaunch(args: Record<string, unknown>, hooks: Runtim
   const downstream = new ResolverChain([stubResolver, ...(jsStubs ? [jsStubs] : []), ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
   const callSites: Record<string, number[]> = {};
   for (const site of task.callSites) if (site.name === 'flyte_map' || registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);
+  notice(profileLine(choice));
   const info: LaunchInfo = {
     task: task.name, flyteName: task.flyteName, file: task.module.path, line: task.at.line, externals: registry.names(), warnings,
     maxDurationSecs: config.limits.maxDurationSecs, codeHash: codeHash(task.code), callSites, inputNames: task.inputNames,
+    profile: { id: choice.profile.id, label: choice.profile.label, productionMonty: choice.profile.montyPin, engineMonty: engineMontyVersion(), reason: choice.reason },
   };
   return { config, task, registry, inputValues, breakpoints, stubResolver, downstream, forwarder: extra.forwarder, recorder: cassette.recorder, warnings, info };
 }

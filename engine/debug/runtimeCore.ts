@@ -30,7 +30,7 @@ import type { LaunchConfig } from './launchConfig.ts';
 import type { Breakpoints } from './breakpoints.ts';
 
 export type { Forwarder, RuntimeHooks } from './launchSetup.ts';
-import { BREAKPOINT_BUILTIN, itemThread, type LineStop, type Pending, type State } from './runtimeShared.ts';
+import { breakpointBuiltin, itemThread, type LineStop, type Pending, type State } from './runtimeShared.ts';
 
 export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
   protected config!: LaunchConfig;
@@ -158,7 +158,7 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
       limits: this.config.limits,
       raiseInSandbox: this.config.raiseInSandbox,
       externals: this.config.externals,
-      onBreakpointCall: () => this.suspendBreakpointCall(),
+      onBreakpointCall: production => this.suspendBreakpointCall(production),
       ...(history ? { history } : {}),
       ...(this.code && lines ? {
         instrumentation: {
@@ -286,13 +286,14 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
   }
 
   /** `breakpoint()` in the task: a stop in a debug session, a refused call in production. */
-  protected suspendBreakpointCall(): Promise<void> {
+  protected suspendBreakpointCall(production: string): Promise<void> {
     if (this.release?.seq === -1) {
       this.release = undefined;
       return Promise.resolve();
     }
-    this.emit('output', { category: 'console', text: `${BREAKPOINT_BUILTIN}.\n` });
-    return this.suspendLine({ reason: 'breakpoint', threadId: MAIN_THREAD, description: 'breakpoint() · production refuses this call', text: BREAKPOINT_BUILTIN }, undefined).then(() => undefined);
+    const text = breakpointBuiltin(production);
+    this.emit('output', { category: 'console', text: `${text}.\n` });
+    return this.suspendLine({ reason: 'breakpoint', threadId: MAIN_THREAD, description: 'breakpoint() · production refuses this call', text }, undefined).then(() => undefined);
   }
 
   // ── the controller: pause or pass, call by call ──────────────────────

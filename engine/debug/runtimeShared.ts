@@ -47,4 +47,6 @@ export function describe(call: ExternalCall): string {
   return call.mapIndex === undefined ? sig : `${sig} · flyte_map item ${call.mapIndex + 1}/${call.mapSize ?? '?'}`;
 }
 
-export const BREAKPOINT_BUILTIN = 'breakpoint() in the task: the debug session stops here. Production refuses this call and ends the run (RuntimeError: Sandboxed task called unknown external function: breakpoint)';
+export function breakpointBuiltin(production: string): string {
+  return `breakpoint() in the task: the debug session stops here. Production refuses this call and ends the run (${production})`;
+}

@@ -8,7 +8,7 @@ import type { StubInfo, CallAction, DataBreakpointInfo, EvaluateResult, Exceptio
 import type { DataBreakpointSpec, DataBreakpointStatus } from '../debug/dataBreakpoints.ts';
 import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } from '../debug/breakpoints.ts';
 import { LaunchError } from '../debug/launchError.ts';
-import { DEFAULT_LIMITS } from '../run/limits.ts';
+import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
@@ -23,7 +23,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private ended = false;
 
-  constructor(toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
+  constructor(toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
     super();
     this.child = this.spawn(toleranceMs);
   }
@@ -84,7 +84,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   async launch(args: Record<string, unknown>): Promise<LaunchInfo> {
     const info = await this.call<LaunchInfo>('launch', args);
     // The watchdog tolerates the run's own duration limit plus a grace period.
-    this.child.toleranceMs = info.maxDurationSecs * 1000 + GRACE_MS;
+    this.child.toleranceMs = info.maxDurationSecs == null ? Infinity : info.maxDurationSecs * 1000 + GRACE_MS;
     return info;
   }
 
