@@ -36,7 +36,7 @@ test('debug: break on a line, where, locals, print in a selected frame, list, st
   ]);
   assert.equal(r.status, 0, r.stderr);
   const out = r.stdout;
-  assert.match(out, /^debugging orders \(state\.py:18\); h for help\n> state\.py\(18\) orders {2}\[before the first line\]\n/);
+  assert.match(out, /^reproducing flyte-sdk 2\.6\.x .*\ndebugging orders \(state\.py:18\); h for help\n> state\.py\(18\) orders {2}\[before the first line\]\n/);
   assert.match(out, /\(flyte\) b 22\nBreakpoint 1 at state\.py:22\n/);
   assert.match(out, /\(flyte\) b 21\n\*\*\* line 21 is a comment: a breakpoint can stop only before a statement of the task \(the nearest is line 22\)\n/);
   assert.match(out, /\(flyte\) c\n> state\.py\(22\)line_total\(\)\n-> return unit \+ 0\.5\n/);
