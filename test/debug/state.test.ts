@@ -121,7 +121,7 @@ test('locals of every frame at an external call; line breakpoints on lines that 
   s.matchGolden('state-locals');
 });
 
-test('stepping by line: in, over, out, and back; restart a frame', async () => {
+test('stepping by line: in, over, out, and back; restart a frame; reverse continue to the previous hit of a line', async () => {
   const w = workspace();
   const s = await session(w.dir);
   await s.launch({ type: 'flyte-sandbox', request: 'launch', program: w.program, task: 'orders', inputs: INPUTS, stubs: STUBS, stopOnEntry: true, stopOnExternalCall: 'none' });
@@ -156,6 +156,17 @@ test('stepping by line: in, over, out, and back; restart a frame', async () => {
   assert.equal((await stopped(s)).reason, 'goto');
   assert.equal(await at(), `line_total:${w.line('unit = price')}`);
   assert.deepEqual(await locals(s, (await stack(s))[0]!.id), ["item='pear'", 'qty=4']);
+  // reverse continue goes back to the previous hit of a line breakpoint
+  await s.request('setBreakpoints', { source: { path: w.program }, breakpoints: [{ line: w.line('return unit + 0.5') }] });
+  await s.request('continue', { threadId: 1 });
+  assert.equal((await stopped(s)).reason, 'breakpoint');
+  await s.request('continue', { threadId: 1 });
+  assert.equal((await stopped(s)).reason, 'breakpoint');
+  assert.deepEqual(await locals(s, (await stack(s))[0]!.id), ["item='fig'", 'qty=3', 'unit=7.5']);
+  await s.request('reverseContinue', { threadId: 1 });
+  assert.equal((await stopped(s)).reason, 'breakpoint');
+  assert.deepEqual(await locals(s, (await stack(s))[0]!.id), ["item='pear'", 'qty=4', 'unit=10'] /* the stub's 10.0 arrives as 10 (Monty's JS binding) */);
+  await s.request('setBreakpoints', { source: { path: w.program }, breakpoints: [] });
   await s.request('continue', { threadId: 1 });
   const result = await s.event<{ status: string; output: string }>('flyteSandbox/result');
   assert.equal(result.output, "{'subtotal': 31.5, 'final': 30.6}");
