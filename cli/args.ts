@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../engine/index.ts';
 import { parseJson } from '../engine/values/json.ts';
 import { JsonSyntaxError } from '../engine/values/json.ts';
-import type { ReplayMismatch } from '../engine/cassette/replay.ts';
+import type { ReplayMismatch } from '../engine/resolvers/cassette.ts';
 import type { CassetteOptions, RecordMode } from '../engine/cassette/setup.ts';
 
 export const USAGE = `flyte-sandbox: run Flyte sandboxed tasks on the real Monty interpreter

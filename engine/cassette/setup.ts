@@ -16,7 +16,7 @@ import type { SandboxTask } from '../extract/tasks.ts';
 import { codeHash, readCassette } from './format.ts';
 import { parseRedactPath } from './redact.ts';
 import { CassetteRecorder } from './recorder.ts';
-import { CassetteResolver, type ReplayMismatch } from './replay.ts';
+import { CassetteResolver, type ReplayMismatch } from '../resolvers/cassette.ts';
 
 export type RecordMode = 'once' | 'new_episodes' | 'none' | 'all';
 export const RECORD_MODES: RecordMode[] = ['once', 'new_episodes', 'none', 'all'];

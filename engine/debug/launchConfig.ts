@@ -6,12 +6,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { checkCassetteOptions, type RecordMode } from '../cassette/setup.ts';
-import type { ReplayMismatch } from '../cassette/replay.ts';
+import type { ReplayMismatch } from '../resolvers/cassette.ts';
 import { UsageError } from '../errors.ts';
 import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
-import { parseStubs, type StubSpec } from '../run/stubs.ts';
+import { parseStubs, type StubSpec } from '../resolvers/stub.ts';
 import { JsonSyntaxError, parseJson } from '../values/json.ts';
 import { isDict } from '../values/python.ts';
 

@@ -7,11 +7,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { UsageError } from '../errors.ts';
-import { ForwardResolver } from '../forward/forwardResolver.ts';
+import { ForwardResolver } from '../resolvers/forward.ts';
 import type { CassetteRecorder } from '../cassette/recorder.ts';
-import { CassetteMismatch } from '../cassette/replay.ts';
+import { CassetteMismatch } from '../resolvers/cassette.ts';
 import { setUpCassette } from '../cassette/setup.ts';
-import { JsStubResolver } from '../run/jsStubs.ts';
+import { JsStubResolver } from '../resolvers/jsStub.ts';
 import { codeHash } from '../cassette/format.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadProgram } from '../program.ts';
@@ -21,7 +21,7 @@ import { isThenable, type CallOutcome, type CallRecord, type ExternalCall, type 
 import type { ProbeResult } from '../run/probe.ts';
 import { ResolverChain, type Resolver } from '../run/resolvers.ts';
 import { SandboxRun, type History, type RunResult } from '../run/sandboxRun.ts';
-import { compileStubExpression, parseExceptionSpec, StubResolver } from '../run/stubs.ts';
+import { compileStubExpression, parseExceptionSpec, StubResolver } from '../resolvers/stub.ts';
 import { isExceptionValue, pyRepr, tuple, type MontyExceptionValue } from '../values/python.ts';
 import { formatTraceback } from '../run/traceback.ts';
 import { MAIN_THREAD, type StubInfo, type CallAction, type EndInfo, type EvaluateResult, type ExceptionDetails, type LaunchInfo, type PendingCallInfo, type RuntimeApi, type RuntimeEvents, type StackFrameInfo, type StopReason, type StoppedInfo, type ThreadInfo } from './api.ts';

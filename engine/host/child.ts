@@ -7,9 +7,9 @@
 import { UsageError } from '../errors.ts';
 import { loadProgram } from '../program.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
-import { StubResolver, loadStubs } from '../run/stubs.ts';
-import { JsStubResolver } from '../run/jsStubs.ts';
-import { ForwardResolver } from '../forward/forwardResolver.ts';
+import { StubResolver, loadStubs } from '../resolvers/stub.ts';
+import { JsStubResolver } from '../resolvers/jsStub.ts';
+import { ForwardResolver } from '../resolvers/forward.ts';
 import { SandboxRun } from '../run/sandboxRun.ts';
 import { buildInputs } from '../run/inputs.ts';
 import { setUpCassette } from '../cassette/setup.ts';

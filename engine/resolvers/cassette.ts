@@ -12,8 +12,8 @@ import { RunFailure } from '../run/dispatch.ts';
 import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
-import type { Cassette, CassetteCall } from './format.ts';
-import { closest, differences, signatureOf, type LiveCall } from './matcher.ts';
+import type { Cassette, CassetteCall } from '../cassette/format.ts';
+import { closest, differences, signatureOf, type LiveCall } from '../cassette/matcher.ts';
 
 export type ReplayMismatch = 'stop' | 'fallthrough';
 
