@@ -57,7 +57,8 @@ export function callLine(c: CallRecord): string {
   const head = `${indent}#${c.seq} ${c.function}(${truncate(args, 120)})`;
   const tail = c.status === 'returned' ? `-> ${truncate(pyRepr(c.result), 120)}` : c.status === 'raised' ? `raised ${c.error!.type}: ${c.error!.message}` : c.status;
   const timing = c.durationMs !== undefined ? `${c.durationMs.toFixed(2)} ms` : '';
-  return `${head} ${tail}  [${c.source ?? '-'}${timing ? ', ' + timing : ''}]`;
+  const ref = c.ref ? ` ${c.ref.kind === 'production' ? 'production action' : 'run'} ${c.ref.name}` : '';
+  return `${head} ${tail}  [${c.source ?? '-'}${ref}${timing ? ', ' + timing : ''}]`;
 }
 
 function truncate(s: string, n: number): string {

@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { readCassette } from '../engine/cassette/format.ts';
 import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/setup.ts';
-import { buildInputs, loadProgram, loadStubs, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type PythonVersion, type RunResult } from '../engine/index.ts';
+import { buildInputs, loadProgram, loadStubs, cassetteInputs, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type PythonVersion, type RunResult } from '../engine/index.ts';
 import { fromWire } from '../engine/values/wire.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
 import { callLine, describeProgram, formatFailure, programJson, runJson } from './format.ts';
+import { importRun } from './importRun.ts';
 
 async function list(args: CliArgs, out: (s: string) => void): Promise<number> {
   const program = await loadProgram(args.file!, args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {});
@@ -38,7 +39,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     const w = program.syntaxWarning;
     process.stderr.write(`warning: ${relative(process.cwd(), w.file)}:${w.line}: Python cannot parse this line, so importing the module would fail in production and Flyte would never run ${task.name}\n`);
   }
-  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : undefined;
+  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : args.cassette.replay && (args.cassette.recordMode === undefined || args.cassette.recordMode === 'none' || existsSync(resolve(args.cassette.replay))) ? cassetteInputs(resolve(args.cassette.replay), text => process.stderr.write(`${text}\n`)) : undefined;
   if (inputs === undefined && task.inputs.length) {
     throw new UsageError(`${task.name} takes ${task.inputs.map(i => i.name).join(', ')}: pass them with --inputs '{${task.inputs.map(i => `"${i.name}": ...`).join(', ')}}' or --inputs @inputs.json`);
   }
@@ -73,6 +74,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     ...(args.forward !== undefined ? { pythonSettingName: '--python' } : {}),
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
     ...(Object.keys(cassette).length ? { cassette } : {}),
+    ...(args.remote ? { remote: args.remote } : {}),
   }, args, out);
   if (args.json) out(runJson(result));
   else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
@@ -114,6 +116,7 @@ async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   try {
+    if (argv[0] === 'import-run') return await importRun(argv.slice(1), out);
     const args = parseCli(argv);
     if (args.command === 'help') {
       out(USAGE);

@@ -31,6 +31,7 @@ sys.dont_write_bytecode = True  # before importing forward_worker: no __pycache_
 
 import asyncio  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 import threading  # noqa: E402
 import json  # noqa: E402
 from datetime import timezone  # noqa: E402
@@ -61,8 +62,7 @@ def flyte_api():
     except ImportError as e:
         raise Classified(
             "NoFlyte",
-            f"flyte is not importable in {sys.executable} ({type(e).__name__}: {e}); "
-            "use the interpreter where flyte is installed and configured",
+            f"flyte is not importable in {sys.executable} ({type(e).__name__}: {e})",
         ) from e
     return flyte
 
@@ -126,6 +126,13 @@ def iso(ts, has=True):
     return ts.ToDatetime().replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def duration_ms(status):
+    if not (status.HasField("start_time") and status.HasField("end_time")):
+        return None
+    delta = status.end_time.ToDatetime() - status.start_time.ToDatetime()
+    return round(delta.total_seconds() * 1000, 3)
+
+
 def output_count(details_pb2):
     """How many outputs the action's interface declares (ActionOutputs is (None,) for zero and for failures)."""
     if details_pb2.HasField("task"):
@@ -177,6 +184,7 @@ async def read_child(action, flyte):
         "phase": phase,
         "startedAt": iso(status.start_time, status.HasField("start_time")),
         "endedAt": iso(status.end_time, status.HasField("end_time")),
+        "durationMs": duration_ms(status),
         "cacheStatus": status.cache_status,
         "attempts": status.attempts,
         "recoveredFrom": md.recovered_from or None,
@@ -435,4 +443,7 @@ async def main():
 
 
 if __name__ == "__main__":
+    # Ctrl-C in a terminal reaches the whole process group: this worker lets its parent go first,
+    # then sees stdin close and aborts its runs (a KeyboardInterrupt here would leave them running).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     asyncio.run(main())

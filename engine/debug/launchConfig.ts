@@ -12,6 +12,7 @@ import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
 import { parseStubs, type StubSpec } from '../resolvers/stub.ts';
+import { parseProductionAttributes, PRODUCTION_ATTRIBUTES, type ProductionLaunchConfig } from '../resolvers/launchAttributes.ts';
 import { JsonSyntaxError, parseJson } from '../values/json.ts';
 import { isDict } from '../values/python.ts';
 
@@ -19,7 +20,7 @@ export { LaunchError };
 
 export type StopOnCall = 'all' | 'none' | string[];
 
-export interface LaunchConfig {
+export interface LaunchConfig extends ProductionLaunchConfig {
   program: string;
   cwd: string;
   task?: string;
@@ -42,7 +43,7 @@ export interface LaunchConfig {
   pythonVersion?: PythonVersion;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd', ...PRODUCTION_ATTRIBUTES] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -167,6 +168,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     ...(replayMismatch !== undefined ? { replayMismatch } : {}),
     redact,
     ...(pythonVersion !== undefined ? { pythonVersion: pythonVersion as PythonVersion } : {}),
+    ...parseProductionAttributes(args, cwd),
   };
   return { config, warnings };
 }

@@ -7,11 +7,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { UsageError } from '../errors.ts';
-import { ForwardResolver } from '../resolvers/forward.ts';
 import type { CassetteRecorder } from '../cassette/recorder.ts';
 import { CassetteMismatch } from '../resolvers/cassette.ts';
-import { setUpCassette } from '../cassette/setup.ts';
-import { JsStubResolver } from '../resolvers/jsStub.ts';
+import { buildDebugResolvers, replayInputs, type Forwarder } from '../resolvers/index.ts';
 import { codeHash } from '../cassette/format.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadProgram } from '../program.ts';
@@ -21,7 +19,7 @@ import { isThenable, type CallOutcome, type CallRecord, type ExternalCall, type 
 import type { ProbeResult } from '../run/probe.ts';
 import { ResolverChain, type Resolver } from '../run/resolvers.ts';
 import { SandboxRun, type History, type RunResult } from '../run/sandboxRun.ts';
-import { compileStubExpression, parseExceptionSpec, StubResolver } from '../resolvers/stub.ts';
+import { compileStubExpression, parseExceptionSpec, type StubResolver } from '../resolvers/stub.ts';
 import { isExceptionValue, pyRepr, tuple, type MontyExceptionValue } from '../values/python.ts';
 import { formatTraceback } from '../run/traceback.ts';
 import { MAIN_THREAD, type StubInfo, type CallAction, type EndInfo, type EvaluateResult, type ExceptionDetails, type LaunchInfo, type PendingCallInfo, type RuntimeApi, type RuntimeEvents, type StackFrameInfo, type StopReason, type StoppedInfo, type ThreadInfo } from './api.ts';
@@ -43,27 +41,11 @@ interface Pending {
 
 type State = 'idle' | 'entry' | 'running' | 'exception' | 'ended';
 
-/** Resolves calls the client chose to forward. */
-export interface Forwarder extends Resolver {
-  forward(call: ExternalCall): PromiseLike<CallOutcome>;
-  dispose?(): void;
-}
+export type { Forwarder };
 
 export interface RuntimeHooks {
-  /** Builds the resolvers after stubs (cassette, forward) and the explicit forwarder. */
+  /** Replaces the resolvers after the cassette (forward, remote) and the explicit forwarder (the chain is built in engine/resolvers). */
   resolvers?(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder?: Forwarder };
-}
-
-/** Forwarding to the user's Python: every call named in `forward`, and any call the client forwards by hand. */
-function standardResolvers(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder: Forwarder } {
-  const forwarder = new ForwardResolver({
-    module: task.module.path,
-    names: config.forward,
-    python: config.python,
-    onOutput: text => output(text),
-    onNotice: text => output(`${text}\n`),
-  });
-  return { after: config.forward === 'all' || config.forward.length ? [forwarder] : [], forwarder };
 }
 
 export function itemThread(seq: number): number {
@@ -128,7 +110,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     }
     this.registry = config.externals.length ? this.task.registry.withExtra(config.externals) : this.task.registry;
     try {
-      this.inputValues = buildInputs(this.task, config.inputs, 'inputs');
+      this.inputValues = buildInputs(this.task, config.inputs ?? replayInputs(config.replay, text => this.emit('output', { category: 'console', text: `${text}\n` })), 'inputs');
     } catch (e) {
       if (e instanceof UsageError) throw new LaunchError('inputs', e.message.replace(/^inputs: /, ''));
       throw e;
@@ -141,28 +123,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     if (unusedStubs.length) warnings.push(`stubs for ${unusedStubs.join(', ')} will never be used: ${this.task.name} may call only ${this.registry.names().join(', ') || '(nothing)'}`);
     if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
     this.breakpoints = new Breakpoints(this.task, this.registry);
-    this.stubResolver = new StubResolver(new Map(config.stubs));
     const notice = (text: string) => this.emit('output', { category: 'console', text: text.endsWith('\n') ? text : text + '\n' });
-    let cassette;
-    try {
-      cassette = setUpCassette(config, this.task, this.inputValues, notice);
-    } catch (e) {
-      if (e instanceof UsageError) throw new LaunchError(config.replay ? 'replay' : 'record', e.message);
-      throw e;
-    }
-    this.recorder = cassette.recorder;
-    const extra = (this.hooks.resolvers ?? standardResolvers)(config, this.task, notice);
-    this.forwarder = extra.forwarder;
-    let jsStubs: JsStubResolver | undefined;
-    if (config.stubModule) {
-      try {
-        jsStubs = await JsStubResolver.load(config.stubModule, { output: text => notice(`[stubs.js] ${text}`) });
-      } catch (e) {
-        if (e instanceof UsageError) throw new LaunchError('stubModule', e.message);
-        throw e;
-      }
-    }
-    this.downstream = new ResolverChain([this.stubResolver, ...(jsStubs ? [jsStubs] : []), ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
+    const chain = await buildDebugResolvers(config, this.task, this.inputValues, notice, this.hooks.resolvers);
+    this.stubResolver = chain.stub;
+    this.recorder = chain.cassette.recorder;
+    this.forwarder = chain.forwarder;
+    this.downstream = new ResolverChain(chain.resolvers);
     for (const w of warnings) this.emit('output', { category: 'console', text: `warning: ${w}\n` });
     const callSites: Record<string, number[]> = {};
     for (const site of this.task.callSites) if (site.name === 'flyte_map' || this.registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);
@@ -185,6 +151,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   }
 
   async configurationDone(): Promise<void> {
+    if (this.config.stopAtCall) this.stopAt = { seq: this.config.stopAtCall, reason: 'breakpoint' };
     if (this.config.stopOnEntry) this.stopAtEntry('entry');
     else this.startRun();
   }

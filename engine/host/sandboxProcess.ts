@@ -60,6 +60,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),
       ...(o.roots ? { roots: o.roots } : {}),
       ...(o.cassette ? { cassette: o.cassette } : {}),
+      ...(o.remote ? { remote: o.remote } : {}),
     };
     return new Promise<RunResult>((resolve, reject) => {
       let settled = false;
