@@ -47,6 +47,14 @@ function failureOf(c: DumpChild): NonNullable<CassetteCall['error']> {
   };
 }
 
+/** flyte hands inputs back in no particular order: show them in the order of the parameters. */
+function inSignatureOrder(inputs: Wire, identity: ExternalIdentity | undefined): Wire {
+  if (!identity?.signature || inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) return inputs;
+  const given = inputs as Record<string, Wire>;
+  const order = identity.signature.params.map(p => p.name).filter(n => n in given);
+  return Object.fromEntries([...order, ...Object.keys(given).filter(k => !order.includes(k))].map(k => [k, given[k]!]));
+}
+
 export interface BuiltCassette {
   cassette: Cassette;
   notes: string[];
@@ -84,7 +92,7 @@ export function productionCassette(dump: RunDump, task: SandboxTask, identities:
   });
   const record = (c: DumpChild, seq: number, extra: Partial<CassetteCall> = {}): CassetteCall => {
     const fn = functionOf(c);
-    const base: CassetteCall = { seq, function: fn, args: [], kwargs: c.inputs ?? {}, bound: true, ...extra };
+    const base: CassetteCall = { seq, function: fn, args: [], kwargs: inSignatureOrder(c.inputs ?? {}, identities.get(fn)), bound: true, ...extra };
     if (c.valueProblem) base.error = { type: 'UnrecoverableValue', message: `production's ${c.valueProblem}`, traceback: `production action ${c.name}: flyte read back a value the debugger cannot rebuild, so this call cannot be replayed with production's value` };
     else if (SUCCEEDED.has(c.phase ?? '')) base.result = c.result ?? null;
     else base.error = failureOf(c);
