@@ -94,6 +94,7 @@ export function runJson(result: RunResult): string {
       ['mapParent', c.mapParent ?? null],
       ['mapIndex', c.mapIndex ?? null],
       ['durationMs', c.durationMs !== undefined ? Math.round(c.durationMs * 1000) / 1000 : null],
+      ['ref', c.ref ? new Map(Object.entries(c.ref)) : null],
     ]))],
     ['stdout', result.stdout],
   ]);
