@@ -5,7 +5,7 @@
  * the replay, paused at the call that failed in production (or on entry for
  * a run that succeeded).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Cassette } from '../engine/cassette/format.ts';
@@ -52,10 +52,12 @@ export function failingCall(c: Cassette): number | undefined {
   return c.calls.find(x => x.error && x.mapParent === undefined && x.function !== 'flyte_map')?.seq;
 }
 
-async function pickProgram(given?: string): Promise<vscode.Uri | undefined> {
+/** The file to replay on: given, the one a recent import used, the active (or a visible) editor with a sandboxed task, else asked. */
+async function pickProgram(given: string | undefined, recent: RecentRun | undefined): Promise<vscode.Uri | undefined> {
   if (given) return vscode.Uri.file(given);
-  const doc = vscode.window.activeTextEditor?.document;
-  if (doc && (await tasksOf(doc)).length) return doc.uri;
+  if (recent && existsSync(recent.program)) return vscode.Uri.file(recent.program);
+  const editors = [vscode.window.activeTextEditor, ...vscode.window.visibleTextEditors].filter((e): e is vscode.TextEditor => !!e);
+  for (const e of editors) if ((await tasksOf(e.document)).length) return e.document.uri;
   const picked = await vscode.window.showOpenDialog({ title: 'The Python file with the sandboxed task the run ran', filters: { Python: ['py'] }, canSelectMany: false });
   return picked?.[0];
 }
@@ -88,8 +90,6 @@ async function pickRun(recent: RecentRun[]): Promise<string | undefined> {
 export function registerProductionRun(context: vscode.ExtensionContext): { disposable: vscode.Disposable; lastImport: () => ImportTrace | undefined } {
   let last: ImportTrace | undefined;
   const command = async (args: ProductionRunArgs = {}): Promise<boolean> => {
-    const programUri = await pickProgram(args.program);
-    if (!programUri) return false;
     const recent = context.globalState.get<RecentRun[]>(RECENT_KEY, []);
     const run = args.run ?? (await pickRun(recent));
     if (!run) return false;
@@ -100,6 +100,8 @@ export function registerProductionRun(context: vscode.ExtensionContext): { dispo
       void vscode.window.showErrorMessage(`Flyte Sandbox: ${(e as Error).message}`);
       return false;
     }
+    const programUri = await pickProgram(args.program, recent.find(r => r.run === runName));
+    if (!programUri) return false;
     const folder = vscode.workspace.getWorkspaceFolder(programUri);
     const settings = vscode.workspace.getConfiguration('flyteSandbox', programUri);
     const storage = context.storageUri ?? context.globalStorageUri;

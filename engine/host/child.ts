@@ -73,6 +73,7 @@ async function start(o: StartOptions): Promise<void> {
     ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}),
     ...(o.remote ? { remote: o.remote } : {}),
     notice: text => queue({ e: 'notice', text }),
+    cwd: process.cwd(),
     optionName: name => `--${name === 'stubModule' ? 'stub-module' : name}`,
   });
   resolvers.push(...chain.resolvers);

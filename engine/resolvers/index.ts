@@ -45,6 +45,8 @@ export interface ChainSpec {
   python?: string;
   pythonSettingName?: string;
   remote?: RemoteSettings;
+  /** Where flyte looks for ./config.yaml (the user's working folder); default: the program's folder. */
+  cwd?: string;
   /** Things the user should know (cassette and remote notices). */
   notice(text: string): void;
   /** What forwarded Python functions print. */
@@ -144,8 +146,9 @@ export async function buildResolvers(spec: ChainSpec): Promise<BuiltChain> {
         ...(spec.python && !r.python ? { python: spec.python } : {}),
         ...(spec.pythonSettingName && !r.pythonSettingName ? { pythonSettingName: spec.pythonSettingName } : {}),
         module: spec.task.module.path,
+        // flyte's root_dir: the worker imports the file as a top-level module from its own folder, so the bundle starts there.
         rootDir: dirname(spec.task.module.path),
-        cwd: dirname(spec.task.module.path),
+        cwd: spec.cwd ?? dirname(spec.task.module.path),
         onNotice: text => spec.notice(text),
         onOutput: (text, stream) => (spec.output ? spec.output(text, stream) : spec.notice(text.replace(/\n$/, ''))),
       });
@@ -186,6 +189,7 @@ export async function buildDebugResolvers(config: LaunchConfig, task: SandboxTas
       cassette: config,
       forward: config.forward,
       python: config.python,
+      cwd: config.cwd,
       remote: { names: config.remote, ...(config.project ? { project: config.project } : {}), ...(config.domain ? { domain: config.domain } : {}), ...(config.flyteConfig ? { config: config.flyteConfig } : {}), ...(config.remoteMaxInFlight ? { maxInFlight: config.remoteMaxInFlight } : {}) },
       notice,
       alwaysForwarder: true,

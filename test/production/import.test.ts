@@ -10,7 +10,9 @@ import { test } from 'node:test';
 import { buildResolvers, importProductionRun, loadProgram, pyRepr, SandboxRun, type ImportProgress, type RunResult } from '../../engine/index.ts';
 import type { Cassette } from '../../engine/cassette/format.ts';
 import { fromWire } from '../../engine/values/wire.ts';
-import { bigRun, cluster, MANY, useStandin, type Cluster } from './cluster.ts';
+import { DebugRuntime } from '../../engine/debug/runtime.ts';
+import type { StoppedInfo } from '../../engine/debug/api.ts';
+import { bigRun, cluster, MANY, until, useStandin, type Cluster } from './cluster.ts';
 
 useStandin();
 
@@ -125,4 +127,30 @@ test('when the local code no longer matches production, the mismatch diff names 
   const r = await replay(c.program, path);
   assert.equal(r.error?.type, 'CassetteMismatch');
   assert.match(r.error!.message, /call #4 discount\(15\.5, code='SAVE10', rate=0\.2\) does not match recorded call #4 discount\(subtotal=15\.5, code='SAVE10', rate=0\.1\):\n {2}input rate: recorded 0\.1, now 0\.2$/);
+});
+
+test('the debugger: a replay launched without inputs runs with the cassette\'s (and says so), and stopAtCall pauses before the call that failed', async () => {
+  const c = cluster();
+  const { path } = await importRun(c, 'rb5n8c1qd');
+  const rt = new DebugRuntime();
+  const console: string[] = [];
+  const stops: StoppedInfo[] = [];
+  rt.on('output', o => console.push(o.text));
+  rt.on('stopped', s => stops.push(s));
+  const ended = new Promise<unknown>(resolve => rt.on('ended', resolve));
+  try {
+    await rt.launch({ program: c.program, replay: path, stopOnExternalCall: 'none', stopAtCall: 4 });
+    assert.ok(console.some(t => t === "inputs from the cassette (production run rb5n8c1qd): {'cart': {'apple': 3, 'melon': 4}, 'code': 'BAD'}\n"), console.join(''));
+    await rt.configurationDone();
+    await until('the stop at call #4', () => stops.length > 0);
+    assert.deepEqual([stops[0]!.reason, stops[0]!.description], ['breakpoint', "discount(15.5, code='BAD')"]);
+    const history = await rt.calls();
+    assert.deepEqual(history.filter(r => r.status === 'returned').map(r => r.ref?.name), ['g1h3j5k7', 'd2f4g6h8', 'n3m5b7v9']);
+    await rt.continue(1);
+    await until('the uncaught failure', () => stops.length > 1);
+    assert.deepEqual([stops[1]!.reason, stops[1]!.description], ['exception', 'RuntimeUserError: bad code']);
+  } finally {
+    await rt.terminate();
+    await ended;
+  }
 });
