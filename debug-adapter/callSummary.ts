@@ -1,6 +1,6 @@
 /** A call as the IO marshaling panel and other clients get it in `flyteSandbox/calls` events (plain JSON). */
 import { ioView, type IoView } from '../engine/marshal.ts';
-import type { CallRecord } from '../engine/run/outcome.ts';
+import type { CallRecord, CallRef } from '../engine/run/outcome.ts';
 import { pyRepr } from '../engine/values/python.ts';
 import { toWire, type Wire } from '../engine/values/wire.ts';
 import { truncate } from './values.ts';
@@ -16,6 +16,8 @@ export interface CallSummary {
   values?: { args: Wire; kwargs: Wire; result?: Wire };
   error?: { type: string; message: string; traceback?: string };
   source?: string;
+  /** The production action (imported run) or cluster run (remote) behind the result. */
+  ref?: CallRef;
   durationMs?: number;
   startedMs: number;
   mapParent?: number;
@@ -55,6 +57,7 @@ export function callSummary(r: CallRecord, withValues = false): CallSummary {
     ...(withValues ? { values: { args: toWire(r.args), kwargs: toWire(r.kwargs), ...(r.status === 'returned' ? { result: toWire(r.result) } : {}) } } : {}),
     ...(r.error ? { error: r.error } : {}),
     ...(r.source ? { source: r.source } : {}),
+    ...(r.ref ? { ref: r.ref } : {}),
     ...(r.durationUs >= 0 ? { durationMs: r.durationUs / 1000 } : {}),
     startedMs: r.startedUs / 1000,
     ...(r.mapParent !== undefined ? { mapParent: r.mapParent, mapIndex: r.mapIndex! } : {}),

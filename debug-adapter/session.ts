@@ -266,6 +266,7 @@ export class FlyteSandboxSession extends DebugSession {
       ...(r.status === 'returned' ? [this.vars.variable('result', r.result)] : []),
       ...(r.error ? [{ name: 'error', value: `${r.error.type}: ${r.error.message}`, variablesReference: 0 }, ...(r.error.traceback ? [{ name: 'traceback', value: r.error.traceback, variablesReference: 0 }] : [])] : []),
       { name: 'source', value: r.source ?? '-', variablesReference: 0 },
+      ...(r.ref ? [{ name: r.ref.kind === 'production' ? 'production action' : 'remote run', value: `${r.ref.name}${r.ref.url ? ` ${r.ref.url}` : ''}`, variablesReference: 0 }] : []),
       { name: 'duration', value: r.durationMs !== undefined ? `${r.durationMs.toFixed(3)} ms` : '-', variablesReference: 0 },
       ...(r.mapParent !== undefined ? [{ name: 'flyte_map', value: `item ${r.mapIndex} of call #${r.mapParent}`, variablesReference: 0 }] : []),
     ]);

@@ -6,13 +6,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { checkCassetteOptions, type RecordMode } from '../cassette/setup.ts';
-import type { ReplayMismatch } from '../cassette/replay.ts';
+import type { ReplayMismatch } from '../resolvers/cassette.ts';
 import { UsageError } from '../errors.ts';
 import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { profileById, profileChoices } from '../profiles.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
-import { parseStubs, type StubSpec } from '../run/stubs.ts';
+import { parseStubs, type StubSpec } from '../resolvers/stub.ts';
+import { parseProductionAttributes, PRODUCTION_ATTRIBUTES, type ProductionLaunchConfig } from '../resolvers/launchAttributes.ts';
 import { JsonSyntaxError, parseJson } from '../values/json.ts';
 import { isDict } from '../values/python.ts';
 
@@ -20,7 +21,7 @@ export { LaunchError };
 
 export type StopOnCall = 'all' | 'none' | string[];
 
-export interface LaunchConfig {
+export interface LaunchConfig extends ProductionLaunchConfig {
   program: string;
   cwd: string;
   task?: string;
@@ -49,7 +50,7 @@ export interface LaunchConfig {
   pythonConfigured: boolean;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'flyteProfile', 'cwd', 'instrument'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'flyteProfile', 'cwd', 'instrument', ...PRODUCTION_ATTRIBUTES] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -181,6 +182,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     ...(replayMismatch !== undefined ? { replayMismatch } : {}),
     redact,
     ...(pythonVersion !== undefined ? { pythonVersion: pythonVersion as PythonVersion } : {}),
+    ...parseProductionAttributes(args, cwd),
   };
   return { config, warnings };
 }

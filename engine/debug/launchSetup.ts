@@ -7,46 +7,27 @@
 import { dirname } from 'node:path';
 import { codeHash } from '../cassette/format.ts';
 import type { CassetteRecorder } from '../cassette/recorder.ts';
-import { setUpCassette } from '../cassette/setup.ts';
 import { UsageError } from '../errors.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadFailure } from '../extract/moduleImport.ts';
-import { ForwardResolver } from '../forward/forwardResolver.ts';
 import { chooseProfile } from '../forward/flyteVersion.ts';
 import { engineMontyVersion, profileLine } from '../profiles.ts';
 import { bridgePlan } from '../run/bridgePlan.ts';
 import { loadProgram } from '../program.ts';
 import type { Registry } from '../registry.ts';
 import { buildInputs } from '../run/inputs.ts';
-import { JsStubResolver } from '../run/jsStubs.ts';
-import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
+import { buildDebugResolvers, replayInputs, type Forwarder } from '../resolvers/index.ts';
+import type { StubResolver } from '../resolvers/stub.ts';
 import { ResolverChain, type Resolver } from '../run/resolvers.ts';
-import { StubResolver } from '../run/stubs.ts';
 import type { LaunchInfo } from './api.ts';
 import { Breakpoints } from './breakpoints.ts';
 import { LaunchError, resolveLaunchConfig, type LaunchConfig } from './launchConfig.ts';
 
-/** Resolves calls the client chose to forward. */
-export interface Forwarder extends Resolver {
-  forward(call: ExternalCall): PromiseLike<CallOutcome>;
-  dispose?(): void;
-}
+export type { Forwarder };
 
 export interface RuntimeHooks {
-  /** Builds the resolvers after stubs (cassette, forward) and the explicit forwarder. */
+  /** Replaces the resolvers after the cassette (forward, remote) and the explicit forwarder (the chain is built in engine/resolvers). */
   resolvers?(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder?: Forwarder };
-}
-
-/** Forwarding to the user's Python: every call named in `forward`, and any call the client forwards by hand. */
-function standardResolvers(config: LaunchConfig, task: SandboxTask, output: (text: string) => void): { after: Resolver[]; forwarder: Forwarder } {
-  const forwarder = new ForwardResolver({
-    module: task.module.path,
-    names: config.forward,
-    python: config.python,
-    onOutput: text => output(text),
-    onNotice: text => output(`${text}\n`),
-  });
-  return { after: config.forward === 'all' || config.forward.length ? [forwarder] : [], forwarder };
 }
 
 export interface LaunchSetup {
@@ -87,7 +68,7 @@ export async function prepareLaunch(args: Record<string, unknown>, hooks: Runtim
   const registry = config.externals.length ? task.registry.withExtra(config.externals) : task.registry;
   let inputValues: Record<string, unknown>;
   try {
-    inputValues = buildInputs(task, config.inputs, 'inputs', { marshal: !bridgePlan(task, registry).fastPath });
+    inputValues = buildInputs(task, config.inputs ?? replayInputs(config.replay, notice), 'inputs', { marshal: !bridgePlan(task, registry).fastPath });
   } catch (e) {
     if (e instanceof UsageError) throw new LaunchError('inputs', e.message.replace(/^inputs: /, ''));
     throw e;
@@ -100,25 +81,8 @@ export async function prepareLaunch(args: Record<string, unknown>, hooks: Runtim
   if (unusedStubs.length) warnings.push(`stubs for ${unusedStubs.join(', ')} will never be used: ${task.name} may call only ${registry.names().join(', ') || '(nothing)'}`);
   if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
   const breakpoints = new Breakpoints(task, registry);
-  const stubResolver = new StubResolver(new Map(config.stubs));
-  let cassette;
-  try {
-    cassette = setUpCassette(config, task, inputValues, notice);
-  } catch (e) {
-    if (e instanceof UsageError) throw new LaunchError(config.replay ? 'replay' : 'record', e.message);
-    throw e;
-  }
-  const extra = (hooks.resolvers ?? standardResolvers)(config, task, notice);
-  let jsStubs: JsStubResolver | undefined;
-  if (config.stubModule) {
-    try {
-      jsStubs = await JsStubResolver.load(config.stubModule, { output: text => notice(`[stubs.js] ${text}`) });
-    } catch (e) {
-      if (e instanceof UsageError) throw new LaunchError('stubModule', e.message);
-      throw e;
-    }
-  }
-  const downstream = new ResolverChain([stubResolver, ...(jsStubs ? [jsStubs] : []), ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
+  const chain = await buildDebugResolvers(config, task, inputValues, notice, hooks.resolvers);
+  const downstream = new ResolverChain(chain.resolvers);
   const callSites: Record<string, number[]> = {};
   for (const site of task.callSites) if (site.name === 'flyte_map' || registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);
   notice(profileLine(choice));
@@ -127,5 +91,5 @@ export async function prepareLaunch(args: Record<string, unknown>, hooks: Runtim
     maxDurationSecs: config.limits.maxDurationSecs, codeHash: codeHash(task.code), callSites, inputNames: task.inputNames,
     profile: { id: choice.profile.id, label: choice.profile.label, productionMonty: choice.profile.montyPin, engineMonty: engineMontyVersion(), reason: choice.reason },
   };
-  return { config, task, registry, inputValues, breakpoints, stubResolver, downstream, forwarder: extra.forwarder, recorder: cassette.recorder, warnings, info };
+  return { config, task, registry, inputValues, breakpoints, stubResolver: chain.stub, downstream, forwarder: chain.forwarder, recorder: chain.cassette.recorder, warnings, info };
 }

@@ -17,8 +17,9 @@ export function recordsResolver(records: readonly CallRecord[]): Resolver {
       const r = records[call.seq - 1];
       if (!r || r.function !== call.function) return undefined;
       const source = r.source ?? 'interactive';
-      if (r.status === 'returned') return { kind: 'return', value: r.result, source };
-      if (r.status === 'raised' && r.error) return { kind: 'raise', ...r.error, source };
+      const ref = r.ref ? { ref: r.ref } : {};
+      if (r.status === 'returned') return { kind: 'return', value: r.result, source, ...ref };
+      if (r.status === 'raised' && r.error) return { kind: 'raise', ...r.error, source, ...ref };
       return undefined;
     },
   };

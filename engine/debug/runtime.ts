@@ -9,7 +9,7 @@
 import { instrument } from '../instrument/instrument.ts';
 import { type CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
-import { compileStubExpression } from '../run/stubs.ts';
+import { compileStubExpression } from '../resolvers/stub.ts';
 import { formatTraceback } from '../run/traceback.ts';
 import { pyFloatRepr, pyRepr, pyTypeName } from '../values/python.ts';
 import { MAIN_THREAD, type EvaluateResult, type ExceptionDetails, type LocalsInfo, type PendingCallInfo, type RuntimeApi, type SetLocalResult, type StackFrameInfo, type StubInfo, type ThreadInfo } from './api.ts';

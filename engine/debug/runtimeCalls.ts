@@ -3,11 +3,11 @@
  * pauses for the client or goes down the resolver chain, and how the client
  * resumes (continue, the steps, pause, answering a call, ending the run).
  */
-import { CassetteMismatch } from '../cassette/replay.ts';
+import { CassetteMismatch } from '../resolvers/cassette.ts';
 import { NEVER } from '../instrument/probes.ts';
 import { isThenable, type CallOutcome, type ExternalCall } from '../run/outcome.ts';
 import { ResolverChain } from '../run/resolvers.ts';
-import { compileStubExpression, parseExceptionSpec } from '../run/stubs.ts';
+import { compileStubExpression, parseExceptionSpec } from '../resolvers/stub.ts';
 import { isExceptionValue, pyRepr, type MontyExceptionValue } from '../values/python.ts';
 import { MAIN_THREAD, type CallAction, type StopReason, type StoppedInfo } from './api.ts';
 import { type StepKind, type StepRequest } from './lineStops.ts';
@@ -29,8 +29,9 @@ export abstract class RuntimeCalls extends RuntimeCore {
     if (this.lastHit) this.placeCall(call);
     const replayed = this.replayItems.get(call.seq);
     if (replayed && replayed.function === call.function) {
-      if (replayed.status === 'returned') return { kind: 'return', value: replayed.result, source: replayed.source ?? 'interactive' };
-      if (replayed.status === 'raised' && replayed.error) return { kind: 'raise', ...replayed.error, source: replayed.source ?? 'interactive' };
+      const ref = replayed.ref ? { ref: replayed.ref } : {};
+      if (replayed.status === 'returned') return { kind: 'return', value: replayed.result, source: replayed.source ?? 'interactive', ...ref };
+      if (replayed.status === 'raised' && replayed.error) return { kind: 'raise', ...replayed.error, source: replayed.source ?? 'interactive', ...ref };
     }
     if (this.release?.seq === call.seq && call.mapIndex === undefined) {
       const r = this.release;

@@ -13,7 +13,7 @@ import { NEVER, type FrameReport, type ProbeAnswer, type ProbeHit } from '../ins
 import { isThenable, type CallOutcome, type CallRecord, type ExternalCall, type SandboxFailure } from '../run/outcome.ts';
 import { ResolverChain, type Resolver } from '../run/resolvers.ts';
 import { SandboxRun, type History, type RunResult } from '../run/sandboxRun.ts';
-import { StubResolver } from '../run/stubs.ts';
+import type { StubResolver } from '../resolvers/stub.ts';
 import { formatTraceback } from '../run/traceback.ts';
 import { pyRepr, tuple } from '../values/python.ts';
 import { MAIN_THREAD, type EndInfo, type LaunchInfo, type RuntimeEvents, type StopReason, type StoppedInfo } from './api.ts';
@@ -129,6 +129,7 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
   }
 
   async configurationDone(): Promise<void> {
+    if (this.config.stopAtCall) this.stopAt = { seq: this.config.stopAtCall, reason: 'breakpoint' };
     if (this.config.stopOnEntry) this.stopAtEntry('entry');
     else this.startRun();
   }

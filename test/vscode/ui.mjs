@@ -30,6 +30,10 @@ export default async function check(page, { log, stage }) {
   if (stage === 'pick task') return pickTask(page, log);
   if (stage === 'edit stubs') return editStubs(page, log);
   if (stage === 'locals') return locals(page, log);
+  if (stage === 'production run') return productionRun(page, log);
+  if (stage === 'production panel') return productionPanel(page, log);
+  if (stage === 'production recent') return productionRecent(page, log);
+  if (stage === 'remote panel') return remotePanel(page, log);
   return paused(page, log);
 }
 
@@ -186,4 +190,64 @@ async function paused(page, log) {
   assert.deepEqual(buttons, ['Return…', 'Raise…', 'Forward', 'Always stub…']);
   log('✔ the panel offers Return / Raise / Forward / Always stub for the pending call');
   await page.screenshot({ path: new URL('../../.cache/vscode-test/ui-paused.png', import.meta.url).pathname });
+}
+
+const rowTexts = page => page.$$eval('.quick-input-list .monaco-list-row', rows => rows.map(r => r.textContent.replace(/\s+/g, ' ').trim()));
+
+/** "Debug a Production Run…": a quick pick that takes a typed run name (nothing imported yet). */
+async function productionRun(page, log) {
+  const box = await inputBox(page, 'the production run quick pick');
+  await box.fill('rb5n8c1qd');
+  const items = await until('the typed run offered for import', async () => {
+    const rows = await rowTexts(page);
+    return rows.some(r => /rb5n8c1qd.*import this run/.test(r)) ? rows : undefined;
+  });
+  assert.match(items[0], /rb5n8c1qd/);
+  await page.keyboard.press('Enter');
+  log('✔ "Debug a Production Run…" takes a run name typed into its quick pick');
+}
+
+/** The second time: the run imported before is offered, with its task and phase. */
+async function productionRecent(page, log) {
+  await inputBox(page, 'the production run quick pick again');
+  const items = await until('the recent run', async () => {
+    const rows = await rowTexts(page);
+    return rows.length ? rows : undefined;
+  });
+  assert.match(items[0], /rb5n8c1qd.*checkout · failed.*orders\.py.*https:\/\/flyte\.example\.com\/v2\/domain\/development\/project\/shop\/runs\/rb5n8c1qd/, items[0]);
+  await page.keyboard.press('Enter');
+  log('✔ the run imported last is offered again in the quick pick, with its task and phase');
+}
+
+/** The replay in the IO panel: each call beside its production action (name, duration, cache hit) with a link to the run. */
+async function productionPanel(page, log) {
+  const frame = await panelFrame(page);
+  const row = await until('the production calls in the panel', async () => {
+    const texts = await frame.$$eval('.row', els => els.map(e => e.textContent.replace(/\s+/g, ' ').trim()));
+    return texts.find(t => /^#2 /.test(t) && /production d2f4g6h8/.test(t));
+  });
+  assert.match(row, /price\('apple', 3\).*cassette.*production d2f4g6h8 · cache hit/, row);
+  await frame.click('.row[data-seq="2"]');
+  const detail = await until('the call in detail', async () => {
+    const text = await frame.$eval('#detail', el => el.textContent.replace(/\s+/g, ' '));
+    return /production action/.test(text) ? text : undefined;
+  });
+  assert.match(detail, /production action d2f4g6h8 · took 18 s in production · cache hit · open the run/, detail);
+  const link = await frame.$eval('#detail [data-url]', el => el.dataset.url);
+  assert.equal(link, 'https://flyte.example.com/v2/domain/development/project/shop/runs/rb5n8c1qd');
+  const status = await frame.$eval('#status', el => el.textContent);
+  assert.match(status, /replaying production run rb5n8c1qd/, status);
+  log('✔ the IO panel shows each call\'s production action (name, duration, cache hit) and links to the run');
+}
+
+/** A call forwarded to the cluster: its run beside it in the panel, and the run count in the header. */
+async function remotePanel(page, log) {
+  const frame = await panelFrame(page);
+  const status = await until('the remote run count', async () => {
+    const text = await frame.$eval('#status', el => el.textContent);
+    return /1 remote run\b/.test(text) ? text : undefined;
+  });
+  const row = await until('the remote call', async () => (await frame.$$eval('.row', els => els.map(e => e.textContent.replace(/\s+/g, ' ').trim()))).find(t => /discount/.test(t)));
+  assert.match(row, /discount\(3, code='SAVE10'\).*remote.*run r[0-9a-f]{9}/, row);
+  log(`✔ the IO panel names the cluster run of a remote call and counts the runs (${status.trim()})`);
 }
