@@ -18,6 +18,8 @@ export interface Program {
   file: string;
   module: PythonModule;
   tasks: SandboxTask[];
+  /** The parsed files the extraction looked at (this one and the workspace files it imports). */
+  workspace: Workspace;
   /** Where the parser could not read the file (Python would not import it). */
   syntaxWarning?: FilePosition;
   findTask(name?: string): SandboxTask;
@@ -40,6 +42,7 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
     file: path,
     module,
     tasks,
+    workspace,
     ...(err ? { syntaxWarning: module.nodePosition(err) } : {}),
     findTask(name?: string): SandboxTask {
       if (!tasks.length) throw new UsageError('no sandboxed task here (looked for @<env>.sandbox.orchestrator functions and orchestrator_from_str(...) assignments)', file);

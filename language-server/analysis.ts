@@ -1,0 +1,69 @@
+/**
+ * One Python file as the language server sees it: the engine's extraction
+ * of its sandboxed tasks (on the editor's text), and every finding about
+ * them. Code outside sandboxed tasks is left alone.
+ */
+import type { ModuleLoader } from '../engine/check/signatures.ts';
+import type { PythonVersion } from '../engine/extract/tasks.ts';
+import { loadProgram, type Program } from '../engine/program.ts';
+import type { PythonModule } from '../engine/python/module.ts';
+import { definitionFindings } from './checks/definition.ts';
+import { flyteMapFindings } from './checks/flyteMap.ts';
+import { montyFindings } from './checks/monty.ts';
+import { nameFindings } from './checks/names.ts';
+import { parameterFindings } from './checks/parameters.ts';
+import type { Finding } from './findings.ts';
+import { taskContexts, type TaskContext } from './taskContext.ts';
+
+export interface AnalysisOptions {
+  roots: string[];
+  pythonVersion?: PythonVersion;
+  typeCheck: boolean;
+}
+
+export interface FileAnalysis {
+  path: string;
+  text: string;
+  program?: Program;
+  contexts: TaskContext[];
+  findings: Finding[];
+}
+
+/** Cheap test first: only files that mention the sandbox are parsed (as the extension's task finder does). */
+export function mentionsSandbox(text: string): boolean {
+  return /sandbox|orchestrator_from_str/.test(text);
+}
+
+export function moduleLoader(program: Program): ModuleLoader {
+  return async (path: string): Promise<PythonModule | undefined> => {
+    try {
+      return await program.workspace.module(path);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function sameRange(a: Finding, b: Finding): boolean {
+  return a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
+}
+
+export async function analyze(path: string, text: string, options: AnalysisOptions): Promise<FileAnalysis> {
+  if (!path.endsWith('.py') || !mentionsSandbox(text)) return { path, text, contexts: [], findings: [] };
+  const program = await loadProgram(path, { text, roots: options.roots, ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}) });
+  const contexts = await taskContexts(program);
+  const load = moduleLoader(program);
+  const findings: Finding[] = [];
+  for (const ctx of contexts) {
+    findings.push(...definitionFindings(ctx));
+    const monty = await montyFindings(ctx, { typeCheck: options.typeCheck, load });
+    const syntaxError = monty.some(f => f.code === 'monty-compile' && f.message.startsWith('SyntaxError'));
+    // Code that does not parse says nothing reliable about its names.
+    const ours = syntaxError ? [] : [...parameterFindings(ctx), ...(await nameFindings(ctx)), ...(await flyteMapFindings(ctx))];
+    // ty saying the same as a finding of ours, on the same code, is left out.
+    findings.push(...monty.filter(m => m.source !== 'monty typeCheck' || !ours.some(o => sameRange(o, m))));
+    findings.push(...ours);
+  }
+  findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column || a.end.line - b.end.line || a.end.column - b.end.column);
+  return { path, text, program, contexts, findings };
+}

@@ -1,0 +1,87 @@
+/**
+ * A decorated task's parameters against the call Flyte appends to its code
+ * (`t(a, b)`, every input by position): a default never applies, and a
+ * keyword-only parameter makes that call fail before the first line.
+ */
+import { Monty, MontyRuntimeError } from '@pydantic/monty';
+import { field, namedChildren, type SyntaxNode } from '../../engine/python/parser.ts';
+import { replaceNode } from '../fixes.ts';
+import type { Finding, Fix } from '../findings.ts';
+import { nodeSpan } from '../positions.ts';
+import type { TaskContext } from '../taskContext.ts';
+
+const montySays = new Map<string, string | undefined>();
+
+/** What Monty raises for the trailing call against this parameter shape (asked of Monty with an empty body). */
+function trailingCallError(name: string, shape: string, call: string): string | undefined {
+  const key = `${name}${shape}|${call}`;
+  if (!montySays.has(key)) {
+    let said: string | undefined;
+    try {
+      new Monty(`def ${name}${shape}:\n    pass\n${call}`).run({ printCallback: () => undefined });
+    } catch (e) {
+      if (e instanceof MontyRuntimeError) said = e.display('type-msg');
+    }
+    montySays.set(key, said);
+  }
+  return montySays.get(key);
+}
+
+function paramName(p: SyntaxNode): string | undefined {
+  return (p.type === 'identifier' ? p : field(p, 'name') ?? namedChildren(p).find(c => c.type === 'identifier'))?.text;
+}
+
+function withoutDefault(p: SyntaxNode): string {
+  const type = field(p, 'type');
+  const name = paramName(p) ?? '';
+  return type ? `${name}: ${type.text}` : name;
+}
+
+export function parameterFindings(ctx: TaskContext): Finding[] {
+  const { task, def } = ctx;
+  const params = def && field(def, 'parameters');
+  if (!def || !params) return [];
+  const trailing = task.flyteCode.slice(task.flyteCode.lastIndexOf('\n') + 1);
+  const passed = /\((.*)\)\s*$/.exec(trailing)?.[1] ?? '';
+  if (passed.includes('=')) return []; // inputs passed by keyword: neither trap applies
+  const module = task.module;
+  const base = { source: 'flyte-sandbox' as const, task: task.name };
+  const out: Finding[] = [];
+  const list = namedChildren(params);
+  for (const p of list) {
+    if (p.type !== 'default_parameter' && p.type !== 'typed_default_parameter') continue;
+    const name = paramName(p);
+    const value = field(p, 'value');
+    if (!name || !value || !task.inputNames.includes(name)) continue;
+    const fix: Fix = replaceNode(module, p, withoutDefault(p), `Remove the default of '${name}' (it never applies in the sandbox)`);
+    out.push({
+      ...base, ...nodeSpan(module, value), severity: 'warning', code: 'parameter-default',
+      message: `This default never applies in the sandbox: Flyte's code ends with the call ${trailing.trim()}, passing every input by position, so '${name}' must always be given (a run without it fails: Missing required input: '${name}').`,
+      fixes: [fix],
+    });
+  }
+  const star = list.find(p => p.type === 'keyword_separator');
+  const keywordOnly = star ? list.slice(list.indexOf(star) + 1).map(paramName).filter((n): n is string => !!n && task.inputNames.includes(n)) : [];
+  if (star && keywordOnly.length) {
+    const positional = list.slice(0, list.indexOf(star)).filter(p => p.type !== 'positional_separator').map(paramName).filter(Boolean);
+    const shape = `(${[...positional, '*', ...keywordOnly].join(', ')})`;
+    const said = trailingCallError(task.name, shape, `${task.name}(${task.inputNames.map(() => 'None').join(', ')})`);
+    const next = star.nextSibling;
+    const end = next?.type === ',' ? (next.nextSibling?.startIndex ?? next.endIndex) : star.endIndex;
+    // Positional parameters after ones with defaults would not parse: their defaults go too (they never apply anyway).
+    const defaults = list.filter(p => p.type === 'default_parameter' || p.type === 'typed_default_parameter');
+    const fix: Fix = {
+      title: `Make every parameter positional (remove "*,"${defaults.length ? ' and the defaults, which never apply' : ''})`,
+      edits: [
+        ...defaults.map(p => replaceNode(module, p, withoutDefault(p), '').edits[0]!),
+        { file: module.path, start: module.position(star.startIndex), end: module.position(end), newText: '' },
+      ],
+    };
+    out.push({
+      ...base, ...nodeSpan(module, star), severity: 'warning', code: 'keyword-only-parameter',
+      message: `Keyword-only parameter${keywordOnly.length > 1 ? 's' : ''} ${keywordOnly.map(n => `'${n}'`).join(', ')}: Flyte's code ends with the call ${trailing.trim()}, passing every input by position, so the task fails before its first line${said ? ` (${said})` : ''}.`,
+      fixes: [fix],
+    });
+  }
+  return out;
+}

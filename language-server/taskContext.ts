@@ -1,0 +1,52 @@
+/** One sandboxed task with what every check needs: its code parsed, the names it leaves to the host, its place in the file. */
+import { montyBuiltins } from '../engine/check/builtins.ts';
+import { unboundNames, type NameUse } from '../engine/check/names.ts';
+import { definitionAt } from '../engine/check/signatures.ts';
+import { BindingResolver } from '../engine/extract/bindings.ts';
+import type { SandboxTask } from '../engine/extract/tasks.ts';
+import type { Program } from '../engine/program.ts';
+import type { FilePosition } from '../engine/python/module.ts';
+import { field, parsePython, type SyntaxNode, type Tree } from '../engine/python/parser.ts';
+import { offsetOf } from './positions.ts';
+
+export interface TaskContext {
+  task: SandboxTask;
+  program: Program;
+  resolver: BindingResolver;
+  /** `task.code` parsed: node indices are indices into the code Monty runs. */
+  code: Tree;
+  /** Names the code uses without binding them, Monty's builtins left out: each is asked of the host. */
+  uses: NameUse[];
+  /** A decorated task's `def` in the file. */
+  def?: SyntaxNode;
+  /** A code-string task's `orchestrator_from_str(...)` call in the file. */
+  call?: SyntaxNode;
+  /** File range of a node of `code`. */
+  span(node: SyntaxNode): { start: FilePosition; end: FilePosition };
+}
+
+function codeStringCall(task: SandboxTask): SyntaxNode | undefined {
+  let node: SyntaxNode | null = task.module.root.descendantForIndex(offsetOf(task.module, task.at));
+  while (node && node.type !== 'assignment') node = node.parent;
+  const right = node && field(node, 'right');
+  return right?.type === 'call' ? right : undefined;
+}
+
+export async function taskContext(program: Program, task: SandboxTask, resolver: BindingResolver): Promise<TaskContext> {
+  const code = await parsePython(task.code);
+  const builtins = montyBuiltins();
+  const uses = unboundNames(code.rootNode, task.inputNames).filter(u => !builtins.has(u.name));
+  const def = task.kind === 'decorated' ? definitionAt(task.module, task.at) : undefined;
+  const call = task.kind === 'code-string' ? codeStringCall(task) : undefined;
+  return {
+    task, program, resolver, code, uses,
+    ...(def ? { def } : {}),
+    ...(call ? { call } : {}),
+    span: node => task.sourceMap.rangeToFile(node.startIndex, node.endIndex),
+  };
+}
+
+export function taskContexts(program: Program): Promise<TaskContext[]> {
+  const resolver = new BindingResolver(program.workspace);
+  return Promise.all(program.tasks.map(t => taskContext(program, t, resolver)));
+}
