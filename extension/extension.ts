@@ -11,6 +11,7 @@ import { CallsTree } from './callsTree.ts';
 import { TaskCodeLens } from './codeLens.ts';
 import { configurationFor, ConfigurationProvider, type Mode } from './configProvider.ts';
 import { IoPanel } from './ioPanel.ts';
+import { startLanguageClient } from './languageClient.ts';
 import { DEBUG_TYPE, SessionModel } from './sessionModel.ts';
 import { statusBar } from './statusBar.ts';
 import { tasksOf } from './tasks.ts';
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): { model: SessionMode
     ...registerActions(model),
     vscode.window.registerTreeDataProvider('flyteSandbox.calls', new CallsTree(model)),
     statusBar(model),
+    startLanguageClient(context, model),
     model.onDidChange(updateContext),
     vscode.debug.onDidChangeActiveDebugSession(updateContext),
     vscode.window.onDidChangeActiveTextEditor(e => void updateHasTasks(e)),

@@ -26,6 +26,12 @@ function key(file: string, task: string): string {
   return `${resolve(file)}\0${task}`;
 }
 
+/** The arguments' reprs (a map item's arguments are recorded as a tuple). */
+function argsOf(wire: Cassette['calls'][number]['args']): { args?: string[] } {
+  const args = fromWire(wire);
+  return Array.isArray(args) ? { args: args.map(a => truncate(pyRepr(a))) } : {};
+}
+
 function fromCassette(path: string, c: Cassette): KnownRun {
   const calls: RunCall[] = c.calls.map(call => ({
     seq: call.seq,
@@ -33,7 +39,7 @@ function fromCassette(path: string, c: Cassette): KnownRun {
     status: call.error ? 'raised' : call.result !== undefined ? 'returned' : 'cancelled',
     ...(call.result !== undefined ? { result: pyRepr(fromWire(call.result)), value: call.result } : {}),
     ...(call.error ? { error: { type: call.error.type, message: call.error.message } } : {}),
-    ...(Array.isArray(call.args) ? { args: call.args.map(a => truncate(pyRepr(fromWire(a)))) } : {}),
+    ...argsOf(call.args),
     ...(call.mapParent !== undefined ? { mapParent: call.mapParent, mapIndex: call.mapIndex! } : {}),
   }));
   return { file: resolve(dirname(path), c.file), task: c.task, codeHash: c.codeHash, inputs: c.inputs, status: c.status, at: c.recordedAt, calls, origin: path };

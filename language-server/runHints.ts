@@ -4,6 +4,7 @@
  * line (for hover). A run recorded from other code (its code hash differs)
  * is shown as stale.
  */
+import { basename } from 'node:path';
 import { codeHash } from '../engine/cassette/format.ts';
 import { locateCalls, type RecordedCall } from '../engine/check/locate.ts';
 import type { CallSite } from '../engine/extract/tasks.ts';
@@ -94,7 +95,7 @@ export function hintLabel(s: SiteRun, stale: boolean): string {
 }
 
 export function runOrigin(run: KnownRun, stale: boolean, currentHash: string): string {
-  const from = run.origin === 'the debug session' ? 'the last debug session' : `the cassette ${run.origin}`;
+  const from = run.origin === 'the debug session' ? 'the last debug session' : `the cassette ${basename(run.origin)}`;
   const when = Number.isNaN(Date.parse(run.at)) ? '' : ` (${run.at})`;
   return `Last run: ${from}${when}, ${run.status}.${stale ? ` Stale: the task's code changed since it was recorded (code hash ${run.codeHash}, now ${currentHash}); calls are placed by function name where the task calls it from one place only.` : ''}`;
 }
