@@ -9,12 +9,10 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import AjvModule from 'ajv';
+import { Ajv } from 'ajv';
 
 const root = join(import.meta.dirname, '..', '..');
 const schema = JSON.parse(readFileSync(join(root, 'schemas', 'cassette.schema.json'), 'utf8')) as object;
-// ajv is CommonJS: the class is the default export's default.
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
 const validate = new Ajv({ allErrors: true, validateFormats: false }).compile(schema);
 
 function recorded(): Record<string, unknown> {
