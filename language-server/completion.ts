@@ -11,10 +11,16 @@ import type { FileAnalysis } from './analysis.ts';
 import { spotAt } from './locate.ts';
 import { toPosition } from './positions.ts';
 
-function insideFlyteMapArgs(node: SyntaxNode | null): boolean {
-  for (let n = node; n; n = n.parent) {
-    if (n.type === 'argument_list') return n.parent?.childForFieldName('function')?.text === 'flyte_map';
-    if (n.type === 'call' || n.type.endsWith('_statement')) return false;
+/** Whether the innermost open parenthesis before `index` is flyte_map's (text-based: the code may not parse while typing). */
+function insideFlyteMapArgs(code: string, index: number): boolean {
+  let depth = 0;
+  for (let i = index - 1; i >= 0; i--) {
+    const ch = code[i];
+    if (ch === ')' || ch === ']' || ch === '}') depth++;
+    else if (ch === '(' || ch === '[' || ch === '{') {
+      if (depth === 0) return ch === '(' && /\bflyte_map\s*$/.test(code.slice(Math.max(0, i - 40), i));
+      depth--;
+    } else if (ch === '\n' && depth === 0 && !/[,(]\s*$/.test(code.slice(Math.max(0, i - 200), i))) return false;
   }
   return false;
 }
@@ -45,7 +51,7 @@ export function complete(analysis: FileAnalysis, at: FilePosition, lineText: str
   for (let n: SyntaxNode | null = spot.node; n; n = n.parent) if (n.type === 'string' || n.type === 'comment') return [];
   if (/[.]\s*\w*$/.test(before)) return [];
   const items: CompletionItem[] = [];
-  if (insideFlyteMapArgs(spot.node) && !/=\s*\w*$/.test(before)) {
+  if (insideFlyteMapArgs(ctx.task.code, spot.index + 1) && !/=\s*\w*$/.test(before)) {
     for (const k of MAP_KWARGS) items.push({ label: `${k}=`, kind: CompletionItemKind.Property, detail: 'flyte_map keyword', documentation: 'Flyte passes only group_name, concurrency and return_exceptions to the map; it drops any other keyword.', insertText: `${k}=`, sortText: `0${k}` });
   }
   for (const name of registry.names()) {
