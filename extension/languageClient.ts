@@ -14,11 +14,15 @@ function settings(): unknown {
   return readSettings({ typeCheck: c.get('typeCheck'), lastRunHints: c.get('lastRunHints'), pythonVersion: c.get('pythonVersion'), diagnosticsDelay: c.get('diagnosticsDelay') });
 }
 
+/** A run's first calls are enough to show in the code; a 20,000-call run is not sent whole to the server. */
+const MAX_CALLS = 5000;
+
 /** What the extension knows of a run, as the server's `flyteSandbox/lastRun`. */
 export function lastRunOf(run: RunModel): LastRunParams | undefined {
   const launched = run.launched;
   if (!launched) return undefined;
-  const calls: RunCall[] = [...run.calls.values()].sort((a, b) => a.seq - b.seq).map(c => ({
+  const all = [...run.calls.values()].sort((a, b) => a.seq - b.seq);
+  const calls: RunCall[] = all.slice(0, MAX_CALLS).map(c => ({
     seq: c.seq,
     function: c.function,
     status: c.status,
@@ -36,6 +40,7 @@ export function lastRunOf(run: RunModel): LastRunParams | undefined {
     status: run.result ? (run.result.status === 'ok' ? 'ok' : 'error') : 'incomplete',
     at: new Date().toISOString(),
     calls,
+    ...(all.length > MAX_CALLS ? { omitted: all.length - MAX_CALLS } : {}),
   };
 }
 

@@ -59,6 +59,8 @@ export interface LastRunParams {
   /** When the run ended (ISO time). */
   at: string;
   calls: RunCall[];
+  /** Calls after these that the client did not send (a very long run). */
+  omitted?: number;
 }
 
 export const LAST_RUN_NOTIFICATION = 'flyteSandbox/lastRun';

@@ -97,7 +97,8 @@ export function hintLabel(s: SiteRun, stale: boolean): string {
 export function runOrigin(run: KnownRun, stale: boolean, currentHash: string): string {
   const from = run.origin === 'the debug session' ? 'the last debug session' : `the cassette ${basename(run.origin)}`;
   const when = Number.isNaN(Date.parse(run.at)) ? '' : ` (${run.at})`;
-  return `Last run: ${from}${when}, ${run.status}.${stale ? ` Stale: the task's code changed since it was recorded (code hash ${run.codeHash}, now ${currentHash}); calls are placed by function name where the task calls it from one place only.` : ''}`;
+  const omitted = run.omitted ? ` Only its first ${run.calls.length} calls are shown (${run.omitted} more were not sent).` : '';
+  return `Last run: ${from}${when}, ${run.status}.${omitted}${stale ? ` Stale: the task's code changed since it was recorded (code hash ${run.codeHash}, now ${currentHash}); calls are placed by function name where the task calls it from one place only.` : ''}`;
 }
 
 /** One line per recorded call, for hover. */
