@@ -12,7 +12,7 @@ function lineStartOf(p: FilePosition): FilePosition {
 
 /** Where new statements go at the top of the task's code, and their indentation; undefined when the code shares its first line with something else. */
 function topOfTask(ctx: TaskContext): { at: FilePosition; indent: string } | undefined {
-  const module = ctx.task.module;
+  const module = ctx.codeModule;
   let first: FilePosition;
   if (ctx.def) {
     const body = field(ctx.def, 'body');
@@ -36,7 +36,7 @@ export function insertAtTop(ctx: TaskContext, title: string, block: string): Fix
   const top = topOfTask(ctx);
   if (!top) return undefined;
   const text = block.split('\n').map(l => (l ? top.indent + l : l)).join('\n') + '\n';
-  return { title, edits: [{ file: ctx.task.module.path, start: top.at, end: top.at, newText: text }] };
+  return { title, edits: [{ file: ctx.codeModule.path, start: top.at, end: top.at, newText: text }] };
 }
 
 /** A decorated task: a call in a branch that never runs puts the name in the task's own code object, where Flyte's discovery looks. */
@@ -75,7 +75,7 @@ export function replaceNode(module: PythonModule, node: SyntaxNode, newText: str
 export function replaceCode(ctx: TaskContext, node: SyntaxNode, newText: string, title: string, preferred = false): Fix | undefined {
   for (let i = node.startIndex; i < node.endIndex; i++) if (!ctx.task.sourceMap.isVerbatim(i)) return undefined;
   const { start, end } = ctx.span(node);
-  return { title, edits: [{ file: ctx.task.module.path, start, end, newText }], ...(preferred ? { preferred } : {}) };
+  return { title, edits: [{ file: ctx.codeModule.path, start, end, newText }], ...(preferred ? { preferred } : {}) };
 }
 
 /** Delete an argument of a call of the task's code, with the comma that separates it. */
@@ -86,6 +86,6 @@ export function removeArgument(ctx: TaskContext, arg: SyntaxNode, title: string)
   const to = prev?.type === ',' ? arg.endIndex : next?.type === ',' ? next.endIndex + (ctx.task.code[next.endIndex] === ' ' ? 1 : 0) : arg.endIndex;
   for (let i = from; i < to; i++) if (!ctx.task.sourceMap.isVerbatim(i)) return undefined;
   const { start, end } = ctx.task.sourceMap.rangeToFile(from, to);
-  const edit: Edit = { file: ctx.task.module.path, start, end, newText: '' };
+  const edit: Edit = { file: ctx.codeModule.path, start, end, newText: '' };
   return { title, edits: [edit] };
 }

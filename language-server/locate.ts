@@ -15,8 +15,8 @@ export interface CodeSpot {
 /** `before`: the character just before the position counts first (completion, where the cursor ends a word). */
 export function spotAt(analysis: FileAnalysis, p: FilePosition, prefer: 'at' | 'before' = 'at'): CodeSpot | undefined {
   for (const ctx of analysis.contexts) {
-    if (ctx.task.module.path !== p.file) continue;
-    const offset = offsetOf(ctx.task.module, p);
+    if (ctx.codeModule.path !== p.file) continue;
+    const offset = offsetOf(ctx.codeModule, p);
     for (const o of prefer === 'at' ? [offset, offset - 1] : [offset - 1, offset]) {
       const code = ctx.task.sourceMap.toCode(o);
       if (!code) continue;

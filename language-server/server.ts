@@ -45,7 +45,6 @@ export function startServer(connection: Connection): void {
   const runs = new LastRuns();
   const analyses = new Map<string, { version: number; analysis: Promise<FileAnalysis> }>();
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
-  const published = new Map<string, string[]>();
   let roots: string[] = [];
   let settings: Settings = readSettings(undefined);
   let canPullConfiguration = false;
@@ -76,6 +75,18 @@ export function startServer(connection: Connection): void {
     ...(f.fixes?.length ? { data: { fixes: f.fixes } } : {}),
   });
 
+  /** What each open document's analysis says about each file (a task's code can live in an imported file). */
+  const contributions = new Map<string, Map<string, Diagnostic[]>>();
+
+  /** Every file's diagnostics are the union of what the open documents' analyses say about it. */
+  const sendUnion = async (uris: Iterable<string>) => {
+    for (const uri of uris) {
+      const diagnostics = [...contributions.values()].flatMap(c => c.get(uri) ?? []);
+      const version = documents.get(uri)?.version;
+      await connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics });
+    }
+  };
+
   const publish = async (doc: TextDocument) => {
     const version = doc.version;
     const analysis = await analysisOf(doc);
@@ -85,10 +96,9 @@ export function startServer(connection: Connection): void {
       const uri = pathToFileURL(f.start.file).href;
       (byFile.get(uri) ?? byFile.set(uri, []).get(uri)!).push(toDiagnostic(f));
     }
-    // Files this document's tasks reported on before and no longer do get an empty list.
-    for (const uri of published.get(doc.uri) ?? []) if (!byFile.has(uri)) byFile.set(uri, []);
-    published.set(doc.uri, [...byFile.keys()].filter(u => u !== doc.uri));
-    for (const [uri, diagnostics] of byFile) await connection.sendDiagnostics({ uri, ...(uri === doc.uri ? { version } : {}), diagnostics });
+    const before = contributions.get(doc.uri);
+    contributions.set(doc.uri, byFile);
+    await sendUnion(new Set([...byFile.keys(), ...(before?.keys() ?? [])]));
   };
 
   const schedule = (doc: TextDocument, delay = settings.diagnosticsDelay) => {
@@ -152,8 +162,9 @@ export function startServer(connection: Connection): void {
   documents.onDidClose(e => {
     clearTimeout(timers.get(e.document.uri));
     analyses.delete(e.document.uri);
-    for (const uri of [e.document.uri, ...(published.get(e.document.uri) ?? [])]) void connection.sendDiagnostics({ uri, diagnostics: [] });
-    published.delete(e.document.uri);
+    const before = contributions.get(e.document.uri);
+    contributions.delete(e.document.uri);
+    void sendUnion(new Set([e.document.uri, ...(before?.keys() ?? [])]));
   });
   connection.onDidChangeWatchedFiles(change => {
     if (change.changes.some(c => c.uri.endsWith('.py') && !documents.get(c.uri))) revalidateAll();

@@ -5,7 +5,7 @@ import { definitionAt } from '../engine/check/signatures.ts';
 import { BindingResolver } from '../engine/extract/bindings.ts';
 import type { SandboxTask } from '../engine/extract/tasks.ts';
 import type { Program } from '../engine/program.ts';
-import type { FilePosition } from '../engine/python/module.ts';
+import type { FilePosition, PythonModule } from '../engine/python/module.ts';
 import { field, parsePython, type SyntaxNode, type Tree } from '../engine/python/parser.ts';
 import { offsetOf } from './positions.ts';
 
@@ -17,6 +17,8 @@ export interface TaskContext {
   code: Tree;
   /** Names the code uses without binding them, Monty's builtins left out: each is asked of the host. */
   uses: NameUse[];
+  /** The file the task's code is in: its own, or the workspace file a code string is imported from. */
+  codeModule: PythonModule;
   /** A decorated task's `def` in the file. */
   def?: SyntaxNode;
   /** A code-string task's `orchestrator_from_str(...)` call in the file. */
@@ -38,8 +40,9 @@ export async function taskContext(program: Program, task: SandboxTask, resolver:
   const uses = unboundNames(code.rootNode, task.inputNames).filter(u => !builtins.has(u.name));
   const def = task.kind === 'decorated' ? definitionAt(task.module, task.at) : undefined;
   const call = task.kind === 'code-string' ? codeStringCall(task) : undefined;
+  const codeModule = task.sourceMap.file === task.module.path ? task.module : await program.workspace.module(task.sourceMap.file);
   return {
-    task, program, resolver, code, uses,
+    task, program, resolver, code, uses, codeModule,
     ...(def ? { def } : {}),
     ...(call ? { call } : {}),
     span: node => task.sourceMap.rangeToFile(node.startIndex, node.endIndex),

@@ -336,9 +336,14 @@ export class TaskExtractor {
     const at = module.nodePosition(left);
     const definitionErrors: DefinitionError[] = [];
     let literal = decodeStringLiteral(sourceArg);
+    // The file the code's characters come from: this one, or the workspace file a name is imported from.
+    let codeModule = module;
     if (!literal && sourceArg?.type === 'identifier') {
-      const b = moduleBindings(module).get(sourceArg.text);
-      if (b?.kind === 'assign') literal = decodeStringLiteral(b.value);
+      const found = await this.resolver.lookup(module, sourceArg.text);
+      if (found && 'binding' in found && found.binding.kind === 'assign') {
+        literal = decodeStringLiteral(found.binding.value);
+        if (literal) codeModule = found.module;
+      }
     }
     if (!literal) {
       definitionErrors.push({ type: 'UnsupportedSource', message: 'the code of an orchestrator_from_str task must be a string literal (or a module-level name bound to one) for the debugger to read it', at: sourceArg ? module.nodePosition(sourceArg) : at });
@@ -346,7 +351,10 @@ export class TaskExtractor {
     }
     // prepare_code_source: dedent, strip, empty -> "None"
     let prepared = literal.dedent().strip();
-    if (prepared.text === '') prepared = TrackedText.synthetic('None', sourceArg?.startIndex ?? left.startIndex);
+    if (prepared.text === '') {
+      prepared = TrackedText.synthetic('None', sourceArg?.startIndex ?? left.startIndex);
+      codeModule = module;
+    }
 
     const inputsNode = keywordArg(call, 'inputs');
     const inputs: TaskInput[] = [];
@@ -370,7 +378,7 @@ export class TaskExtractor {
 
     const { registry, errors } = await this.tasksListRegistry(module, keywordArg(call, 'tasks'));
     definitionErrors.push(...errors);
-    const code = await prepare(module, prepared, n => registry.get(n) !== undefined);
+    const code = await prepare(codeModule, prepared, n => registry.get(n) !== undefined);
     const inputNames = inputs.length ? inputs.map(i => i.name) : ['_unused'];
     return {
       kind: 'code-string',

@@ -101,6 +101,16 @@ export class LspClient {
     }
   }
 
+  /** The next diagnostics published for a file that satisfy `wanted` (for files the client has not opened: no version). */
+  async publishedFor(path: string, wanted: (ds: Diagnostic[]) => boolean): Promise<Diagnostic[]> {
+    const uri = this.uri(path);
+    for (;;) {
+      const p = this.published.get(uri);
+      if (p && wanted(p.diagnostics)) return p.diagnostics;
+      await new Promise<void>(r => this.waiters.push(r));
+    }
+  }
+
   /** Wait until the server asked the client to refresh inlay hints `count` times in all. */
   async refreshed(count: number): Promise<void> {
     while (this.refreshes < count) await new Promise<void>(r => this.waiters.push(r));
