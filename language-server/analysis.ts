@@ -44,6 +44,12 @@ export function moduleLoader(program: Program): ModuleLoader {
   };
 }
 
+/** Free the analysis's parse trees (tree-sitter's wasm memory is not garbage-collected). Nothing may use its nodes afterwards. */
+export async function disposeAnalysis(a: FileAnalysis): Promise<void> {
+  for (const ctx of a.contexts) ctx.code.delete();
+  await a.program?.workspace.dispose();
+}
+
 function sameRange(a: Finding, b: Finding): boolean {
   return a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
 }

@@ -15,7 +15,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { codeHash } from '../engine/cassette/format.ts';
 import { loadProgram } from '../engine/program.ts';
-import { analyze, mentionsSandbox, type FileAnalysis } from './analysis.ts';
+import { analyze, disposeAnalysis, mentionsSandbox, type FileAnalysis } from './analysis.ts';
 import { complete } from './completion.ts';
 import type { Finding, Fix } from './findings.ts';
 import { hover } from './hover.ts';
@@ -43,16 +43,37 @@ function pathOf(uri: string): string | undefined {
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
   const runs = new LastRuns();
-  const analyses = new Map<string, { version: number; analysis: Promise<FileAnalysis> }>();
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   let roots: string[] = [];
   let settings: Settings = readSettings(undefined);
   let canPullConfiguration = false;
   let canRefreshHints = false;
 
-  const analysisOf = (doc: TextDocument): Promise<FileAnalysis> => {
+  /**
+   * The analysis of a document version, shared by every request on that
+   * version. A superseded analysis is freed once no request uses it any more
+   * (its parse trees live in wasm memory that no garbage collector frees).
+   */
+  interface Held { version: number; analysis: Promise<FileAnalysis>; users: number; superseded: boolean }
+  const analyses = new Map<string, Held>();
+  const release = (h: Held) => {
+    if (h.superseded && h.users === 0) void h.analysis.then(disposeAnalysis).catch(() => undefined);
+  };
+  const supersede = (uri: string) => {
+    const h = analyses.get(uri);
+    if (!h) return;
+    analyses.delete(uri);
+    h.superseded = true;
+    release(h);
+  };
+
+  const hold = (doc: TextDocument): Held => {
     const hit = analyses.get(doc.uri);
-    if (hit && hit.version === doc.version) return hit.analysis;
+    if (hit && hit.version === doc.version) {
+      hit.users++;
+      return hit;
+    }
+    supersede(doc.uri);
     const path = pathOf(doc.uri);
     const analysis = path
       ? analyze(path, doc.getText(), { roots, pythonVersion: settings.pythonVersion, typeCheck: settings.typeCheck }).catch((e: Error) => {
@@ -60,8 +81,20 @@ export function startServer(connection: Connection): void {
         return { path, text: doc.getText(), contexts: [], findings: [] } as FileAnalysis;
       })
       : Promise.resolve({ path: doc.uri, text: doc.getText(), contexts: [], findings: [] } as FileAnalysis);
-    analyses.set(doc.uri, { version: doc.version, analysis });
-    return analysis;
+    const held: Held = { version: doc.version, analysis, users: 1, superseded: false };
+    analyses.set(doc.uri, held);
+    return held;
+  };
+
+  /** Run `fn` on the document's current analysis, keeping it alive meanwhile. */
+  const using = async <T>(doc: TextDocument, fn: (a: FileAnalysis) => Promise<T> | T): Promise<T> => {
+    const h = hold(doc);
+    try {
+      return await fn(await h.analysis);
+    } finally {
+      h.users--;
+      release(h);
+    }
   };
 
   const toDiagnostic = (f: Finding): Diagnostic => ({
@@ -87,9 +120,8 @@ export function startServer(connection: Connection): void {
     }
   };
 
-  const publish = async (doc: TextDocument) => {
+  const publish = (doc: TextDocument) => using(doc, async analysis => {
     const version = doc.version;
-    const analysis = await analysisOf(doc);
     if (documents.get(doc.uri)?.version !== version) return; // a newer edit will publish
     const byFile = new Map<string, Diagnostic[]>([[doc.uri, []]]);
     for (const f of analysis.findings) {
@@ -99,7 +131,7 @@ export function startServer(connection: Connection): void {
     const before = contributions.get(doc.uri);
     contributions.set(doc.uri, byFile);
     await sendUnion(new Set([...byFile.keys(), ...(before?.keys() ?? [])]));
-  };
+  });
 
   const schedule = (doc: TextDocument, delay = settings.diagnosticsDelay) => {
     clearTimeout(timers.get(doc.uri));
@@ -111,7 +143,7 @@ export function startServer(connection: Connection): void {
 
   /** Everything open is analysed again (an imported file or the settings changed). */
   const revalidateAll = () => {
-    analyses.clear();
+    for (const uri of [...analyses.keys()]) supersede(uri);
     for (const doc of documents.all()) schedule(doc, 0);
     if (canRefreshHints) void connection.sendRequest(InlayHintRefreshRequest.type).catch(() => undefined);
   };
@@ -161,7 +193,7 @@ export function startServer(connection: Connection): void {
   documents.onDidSave(() => revalidateAll());
   documents.onDidClose(e => {
     clearTimeout(timers.get(e.document.uri));
-    analyses.delete(e.document.uri);
+    supersede(e.document.uri);
     const before = contributions.get(e.document.uri);
     contributions.delete(e.document.uri);
     void sendUnion(new Set([e.document.uri, ...(before?.keys() ?? [])]));
@@ -198,7 +230,7 @@ export function startServer(connection: Connection): void {
     const doc = documents.get(uri);
     const path = pathOf(uri);
     if (!doc || !path) return none;
-    return fn(await analysisOf(doc), path, doc);
+    return using(doc, a => fn(a, path, doc));
   };
 
   connection.onCompletion(params => withDoc(params.textDocument.uri, (a, path, doc) => {
@@ -218,7 +250,8 @@ export function startServer(connection: Connection): void {
       const uri = pathToFileURL(file).href;
       const open = documents.get(uri);
       if (open) {
-        out.push(...usesIn((await analysisOf(open)).contexts, target));
+        if (open.uri === params.textDocument.uri) out.push(...usesIn(a.contexts, target));
+        else out.push(...(await using(open, other => usesIn(other.contexts, target))));
         continue;
       }
       let text: string;
@@ -230,7 +263,9 @@ export function startServer(connection: Connection): void {
       if (!mentionsSandbox(text)) continue;
       try {
         const program = await loadProgram(file, { text, roots, pythonVersion: settings.pythonVersion });
-        out.push(...usesIn(await taskContexts(program), target));
+        const contexts = await taskContexts(program);
+        out.push(...usesIn(contexts, target));
+        await disposeAnalysis({ path: file, text, program, contexts, findings: [] });
       } catch {
         // a file the engine cannot read has no sandboxed tasks to search
       }

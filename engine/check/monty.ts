@@ -55,6 +55,7 @@ export async function compileProblems(task: SandboxTask): Promise<CodeProblem[]>
       const tree = await parsePython(task.code);
       const bad = firstSyntaxError(tree.rootNode);
       const at = bad && bad.id !== tree.rootNode.id ? span(bad.startIndex, bad.endIndex) : taskStart(task);
+      tree.delete();
       return [{ severity: 'error', message: e.display('type-msg'), ...at }];
     }
     if (e instanceof MontyRuntimeError) {

@@ -133,7 +133,6 @@ function declaredConfig(decorator: SyntaxNode | undefined): DeclaredConfig {
 interface Prepared {
   flyteCode: TrackedText;
   code: TrackedText;
-  codeRoot: SyntaxNode;
   callSites: CallSite[];
   sourceMap: SourceMap;
 }
@@ -169,7 +168,9 @@ async function prepare(module: PythonModule, flyteCode: TrackedText, registered:
       }
     }
   });
-  return { flyteCode, code, codeRoot: tree.rootNode, callSites, sourceMap };
+  // tree-sitter's trees live in wasm memory that no garbage collector frees.
+  tree.delete();
+  return { flyteCode, code, callSites, sourceMap };
 }
 
 export class TaskExtractor {
