@@ -9,7 +9,7 @@ import { loadProgram, type Program } from '../engine/program.ts';
 import type { PythonModule } from '../engine/python/module.ts';
 import { definitionFindings } from './checks/definition.ts';
 import { flyteMapFindings } from './checks/flyteMap.ts';
-import { montyFindings } from './checks/monty.ts';
+import { compileFindings, typeFindings } from './checks/monty.ts';
 import { nameFindings } from './checks/names.ts';
 import { parameterFindings } from './checks/parameters.ts';
 import type { Finding } from './findings.ts';
@@ -60,15 +60,18 @@ export async function analyze(path: string, text: string, options: AnalysisOptio
   const contexts = await taskContexts(program);
   const load = moduleLoader(program);
   const findings: Finding[] = [];
-  for (const ctx of contexts) {
-    findings.push(...definitionFindings(ctx));
-    const monty = await montyFindings(ctx, { typeCheck: options.typeCheck, load });
-    const syntaxError = monty.some(f => f.code === 'monty-compile' && f.message.startsWith('SyntaxError'));
+  const compiled = await Promise.all(contexts.map(compileFindings));
+  const typed = contexts.map((ctx, i) => (compiled[i]!.length ? Promise.resolve([]) : typeFindings(ctx, { typeCheck: options.typeCheck, load })));
+  const ours: Finding[][] = [];
+  for (const [i, ctx] of contexts.entries()) {
     // Code that does not parse says nothing reliable about its names.
-    const ours = syntaxError ? [] : [...parameterFindings(ctx), ...(await nameFindings(ctx)), ...(await flyteMapFindings(ctx))];
+    const syntaxError = compiled[i]!.some(f => f.message.startsWith('SyntaxError'));
+    ours.push([...definitionFindings(ctx), ...(syntaxError ? [] : [...parameterFindings(ctx), ...(await nameFindings(ctx)), ...(await flyteMapFindings(ctx))])]);
+  }
+  for (const [i] of contexts.entries()) {
     // ty saying the same as a finding of ours, on the same code, is left out.
-    findings.push(...monty.filter(m => m.source !== 'monty typeCheck' || !ours.some(o => sameRange(o, m))));
-    findings.push(...ours);
+    const mine = ours[i]!;
+    findings.push(...compiled[i]!, ...mine, ...(await typed[i]!).filter(t => !mine.some(o => sameRange(o, t))));
   }
   findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column || a.end.line - b.end.line || a.end.column - b.end.column);
   return { path, text, program, contexts, findings };

@@ -70,7 +70,7 @@ export async function compileProblems(task: SandboxTask): Promise<CodeProblem[]>
   }
 }
 
-interface TyDiagnostic {
+export interface TyDiagnostic {
   code: string;
   message: string;
   severity: string;
@@ -79,21 +79,24 @@ interface TyDiagnostic {
   end_location: { row: number; column: number };
 }
 
-/**
- * ty's findings on the task's code, with `prefix` (stubs of the inputs and
- * externals) in front. Findings inside the prefix, or on code the file does
- * not contain (the trailing call Flyte appends), are dropped.
- */
-export function typeProblems(task: SandboxTask, prefix: string): CodeProblem[] {
-  const prefixLines = prefix.split('\n').length;
-  let found: TyDiagnostic[];
+/** ty's raw findings on `code` with `prefix` in front (rows count from the prefix's first line). Pure: runs anywhere Monty loads. */
+export function runTypeCheck(code: string, inputNames: readonly string[], scriptName: string, prefix: string): TyDiagnostic[] {
   try {
-    new Monty(task.code, { scriptName: task.module.path, ...(task.inputNames.length ? { inputs: task.inputNames } : {}), typeCheck: true, typeCheckPrefixCode: prefix });
+    new Monty(code, { scriptName, ...(inputNames.length ? { inputs: [...inputNames] } : {}), typeCheck: true, typeCheckPrefixCode: prefix });
     return [];
   } catch (e) {
     if (!(e instanceof MontyTypingError)) return [];
-    found = JSON.parse(e.displayDiagnostics('json')) as TyDiagnostic[];
+    return JSON.parse(e.displayDiagnostics('json')) as TyDiagnostic[];
   }
+}
+
+/**
+ * ty's findings placed in the task's code. Findings inside the prefix, or on
+ * code the file does not contain (the trailing call Flyte appends), are
+ * dropped.
+ */
+export function typeProblemsFrom(task: SandboxTask, prefix: string, found: readonly TyDiagnostic[]): CodeProblem[] {
+  const prefixLines = prefix.split('\n').length;
   const index = indexer(task.code);
   const out: CodeProblem[] = [];
   for (const d of found) {
@@ -111,4 +114,9 @@ export function typeProblems(task: SandboxTask, prefix: string): CodeProblem[] {
     });
   }
   return out;
+}
+
+/** ty on the task's code with `prefix` (stubs of the inputs and externals) in front, in this thread. */
+export function typeProblems(task: SandboxTask, prefix: string): CodeProblem[] {
+  return typeProblemsFrom(task, prefix, runTypeCheck(task.code, task.inputNames, task.module.path, prefix));
 }

@@ -4,7 +4,7 @@
  * task it changed. Results are indices into the code, placed in the file
  * through the task's current source map.
  */
-import { compileProblems, typeProblems, type CodeProblem } from '../../engine/check/monty.ts';
+import { compileProblems, runTypeCheck, typeProblemsFrom, type CodeProblem, type TyDiagnostic } from '../../engine/check/monty.ts';
 import { typeCheckPrefix, type ModuleLoader } from '../../engine/check/signatures.ts';
 import type { Finding } from '../findings.ts';
 import type { TaskContext } from '../taskContext.ts';
@@ -27,7 +27,7 @@ class Cache<V> {
 }
 
 const compiled = new Cache<Promise<CodeProblem[]>>(400);
-const typed = new Cache<CodeProblem[]>(400);
+const typed = new Cache<TyDiagnostic[]>(400);
 
 // ty's "used when not defined" is about names the sandbox asks the host for: the name checks say what happens to them.
 const LEFT_TO_NAME_CHECKS = new Set(['unresolved-reference']);
@@ -51,13 +51,24 @@ function toFinding(ctx: TaskContext, p: CodeProblem, source: Finding['source']):
   };
 }
 
-export async function montyFindings(ctx: TaskContext, options: MontyCheckOptions): Promise<Finding[]> {
+/** What Monty's compiler says (cached by code): a task it refuses gets nothing else from Monty. */
+export async function compileFindings(ctx: TaskContext): Promise<Finding[]> {
   const { task } = ctx;
-  const key = `${task.inputNames.join(',')}\0${task.code}`;
-  const compile = await compiled.get(key, () => compileProblems(task));
-  if (compile.length) return compile.map(p => toFinding(ctx, p, 'monty'));
+  const compile = await compiled.get(`${task.inputNames.join(',')}\0${task.code}`, () => compileProblems(task));
+  return compile.map(p => toFinding(ctx, p, 'monty'));
+}
+
+/**
+ * What Monty's type checker says, cached by code and stubs. It runs in this
+ * thread: in a worker thread Monty's native memory piled up (a worker that is
+ * idle between checks rarely collects garbage) and, on a busy machine, it
+ * was no faster.
+ */
+export async function typeFindings(ctx: TaskContext, options: MontyCheckOptions): Promise<Finding[]> {
+  const { task } = ctx;
   // Flyte never type-checks (SandboxedConfig.type_check is never read); a task that says type_check=False is left alone.
   if (!options.typeCheck || task.declared.type_check === false) return [];
   const prefix = await typeCheckPrefix(task, options.load);
-  return typed.get(`${key}\0${prefix}`, () => typeProblems(task, prefix)).filter(p => !LEFT_TO_NAME_CHECKS.has(p.code ?? '')).map(p => toFinding(ctx, p, 'monty typeCheck'));
+  const found = typed.get(`${task.inputNames.join(',')}\0${task.code}\0${prefix}`, () => runTypeCheck(task.code, task.inputNames, task.module.path, prefix));
+  return typeProblemsFrom(task, prefix, found).filter(p => !LEFT_TO_NAME_CHECKS.has(p.code ?? '')).map(p => toFinding(ctx, p, 'monty typeCheck'));
 }
