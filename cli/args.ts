@@ -10,14 +10,15 @@ import type { CassetteOptions, RecordMode } from '../engine/cassette/setup.ts';
 export const USAGE = `flyte-sandbox: run Flyte sandboxed tasks on the real Monty interpreter
 
 Usage:
-  flyte-sandbox list FILE [--json] [--python-version 3.12]
+  flyte-sandbox list FILE [--json] [--python-version 3.12] [--flyte-profile 2.6] [--python PATH]
   flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE|JSON] [--stub-module FILE.js]
-                    [--limits JSON|@file.json] [--externals a,b] [--raise-in-sandbox]
+                    [--limits JSON|@file.json] [--no-limits] [--externals a,b] [--raise-in-sandbox]
                     [--forward a,b|all] [--python PATH]
                     [--record FILE] [--replay FILE] [--record-mode MODE]
                     [--replay-mismatch stop|fallthrough] [--redact PATH,...]
-                    [--python-version 3.12] [--json]
+                    [--python-version 3.12] [--flyte-profile 2.6] [--json]
   flyte-sandbox test CASSETTE.json [--json]
+  flyte-sandbox --version
 
   --task              the task's Python name, or its Flyte name (<env>.<function>, or name=)
   --inputs            input values as JSON, or @path to a JSON file
@@ -25,18 +26,21 @@ Usage:
                       "add": {"python": "args[0] + args[1]"}, "boom": {"raise": "ValueError: bad input"}}
   --stub-module FILE  a JS file whose exported functions answer calls (isolated in QuickJS)
   --forward a,b|all   answer these calls with the real Python functions of the file
-  --python PATH       the interpreter for --forward (default python3)
+  --python PATH       the interpreter for --forward (default python3); also asked which flyte is installed
   --record FILE       write every external call of the run to a cassette
   --replay FILE       answer calls from a cassette (in recorded order; a mismatch stops the run)
   --record-mode       once | new_episodes | none | all (see the README)
   --replay-mismatch   stop (default) | fallthrough: let stubs answer calls the cassette does not match
   --redact            argument paths kept out of cassettes: kwargs.token,fetch.args[0]
   --limits            {"maxDurationSecs": 60, "maxMemory": 536870912, "maxRecursionDepth": 1000}
-                      (the debugger's own limits: Flyte applies none)
+                      (the debugger's own limits: Flyte applies none; null switches one off)
+  --no-limits         no limits at all, as in production (a runaway sandbox runs until stopped)
   --externals         register extra names (beyond production: Flyte would refuse them)
   --raise-in-sandbox  raise an external call's exception inside the sandbox (beyond production:
                       Flyte ends the run instead)
   --python-version    the production interpreter (3.10-3.14): decides which names Flyte registers
+  --flyte-profile     the flyte-sdk release whose semantics to reproduce: 2.2, 2.6 or pooled
+                      (default: the installed flyte's, asked of the Python, else 2.6)
   --json              one JSON document on stdout
 
   test                re-run a cassette against the current code: does the output still match?
@@ -44,7 +48,7 @@ Usage:
 Exit codes: 0 ok, 1 the sandboxed task failed, 2 bad usage, 3 an internal error of the debugger.`;
 
 export interface CliArgs {
-  command: 'list' | 'run' | 'test' | 'help';
+  command: 'list' | 'run' | 'test' | 'help' | 'version';
   file?: string;
   task?: string;
   inputs?: string;
@@ -53,6 +57,8 @@ export interface CliArgs {
   forward?: 'all' | string[];
   python?: string;
   limits?: string;
+  noLimits?: boolean;
+  flyteProfile?: string;
   externals: string[];
   raiseInSandbox: boolean;
   pythonVersion?: string;
@@ -83,6 +89,9 @@ export function parseCli(argv: string[]): CliArgs {
         'replay-mismatch': { type: 'string' },
         redact: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'no-limits': { type: 'boolean', default: false },
+        'flyte-profile': { type: 'string' },
+        version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -90,13 +99,13 @@ export function parseCli(argv: string[]): CliArgs {
     throw new UsageError((e as Error).message.replace(/\. To specify .*$/s, ''));
   }
   const [command, file, ...rest] = parsed.positionals;
+  if (parsed.values.version) return { command: 'version', externals: [], raiseInSandbox: false, json: false, cassette: {} };
   if (parsed.values.help || command === undefined || command === 'help') return { command: 'help', externals: [], raiseInSandbox: false, json: false, cassette: {} };
   if (command !== 'list' && command !== 'run' && command !== 'test') throw new UsageError(`unknown command '${command}' (expected list, run or test)`);
   if (!file) throw new UsageError(command === 'test' ? 'test needs a cassette (.json)' : `${command} needs a Python file`);
   if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
   const v = parsed.values;
   if (v['python-version'] !== undefined && !/^3\.1[0-4]$/.test(v['python-version'])) throw new UsageError(`--python-version must be one of 3.10, 3.11, 3.12, 3.13, 3.14; got '${v['python-version']}'`);
-  if (v.python !== undefined && v.forward === undefined) throw new UsageError('--python only chooses the interpreter for --forward; add --forward a,b or --forward all');
   if (v.forward !== undefined && !v.forward.split(',').some(x => x.trim())) throw new UsageError("--forward needs function names (a,b) or 'all'");
   return {
     command,
@@ -108,6 +117,8 @@ export function parseCli(argv: string[]): CliArgs {
     ...(v.forward !== undefined ? { forward: v.forward === 'all' ? 'all' as const : v.forward.split(',').map(x => x.trim()).filter(Boolean) } : {}),
     ...(v.python !== undefined ? { python: v.python } : {}),
     ...(v.limits !== undefined ? { limits: v.limits } : {}),
+    ...(v['no-limits'] ? { noLimits: true } : {}),
+    ...(v['flyte-profile'] !== undefined ? { flyteProfile: v['flyte-profile'] } : {}),
     externals: v.externals ? v.externals.split(',').map(s => s.trim()).filter(Boolean) : [],
     raiseInSandbox: v['raise-in-sandbox'] ?? false,
     ...(v['python-version'] !== undefined ? { pythonVersion: v['python-version'] } : {}),

@@ -13,6 +13,7 @@ import { compileFindings, typeFindings } from './checks/monty.ts';
 import { nameFindings } from './checks/names.ts';
 import { parameterFindings } from './checks/parameters.ts';
 import type { Finding } from './findings.ts';
+import { expressionAt } from './positions.ts';
 import { taskContexts, type TaskContext } from './taskContext.ts';
 
 export interface AnalysisOptions {
@@ -54,6 +55,11 @@ function sameRange(a: Finding, b: Finding): boolean {
   return a.start.line === b.start.line && a.start.column === b.start.column && a.end.line === b.end.line && a.end.column === b.end.column;
 }
 
+function within(inner: Finding, outer: Finding): boolean {
+  const le = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line < b.line || (a.line === b.line && a.column <= b.column);
+  return le(outer.start, inner.start) && le(inner.end, outer.end);
+}
+
 export async function analyze(path: string, text: string, options: AnalysisOptions): Promise<FileAnalysis> {
   if (!path.endsWith('.py') || !mentionsSandbox(text)) return { path, text, contexts: [], findings: [] };
   const program = await loadProgram(path, { text, roots: options.roots, ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}) });
@@ -71,8 +77,15 @@ export async function analyze(path: string, text: string, options: AnalysisOptio
   for (const [i] of contexts.entries()) {
     // ty saying the same as a finding of ours, on the same code, is left out.
     const mine = ours[i]!;
-    findings.push(...compiled[i]!, ...mine, ...(await typed[i]!).filter(t => !mine.some(o => sameRange(o, t))));
+    findings.push(...compiled[i]!, ...mine, ...(await typed[i]!).filter(t => !mine.some(o => sameRange(o, t) || (t.code === 'invalid-await' && o.code === 'await-external' && within(t, o)))));
+  }
+  // Sandbox calls the engine saw but cannot read: said once, so their silence is not taken for a clean bill.
+  for (const u of program.unreadable) {
+    const range = expressionAt(program.module, u.at);
+    findings.push({ source: 'flyte-sandbox', task: u.call, ...range, severity: 'information', code: 'unreadable-task', message: `The debugger cannot read this sandboxed task, so it is not checked: ${u.reason}.` });
   }
   findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column || a.end.line - b.end.line || a.end.column - b.end.column);
-  return { path, text, program, contexts, findings };
+  // An import-time error belongs to every task of the file (Python stops importing there): said once.
+  const unique = findings.filter((f, i) => i === 0 || !(sameRange(f, findings[i - 1]!) && f.message === findings[i - 1]!.message));
+  return { path, text, program, contexts, findings: unique };
 }

@@ -45,7 +45,7 @@ export function registerInBody(ctx: TaskContext, name: string): Fix | undefined 
     `if False:  # lets Flyte's discovery see ${name} (it scans the names the task's own code uses)\n    ${name}()`);
 }
 
-/** A code-string task: add `name` to its `tasks=[...]`. */
+/** A code-string or orchestrate_local task: add `name` to its `tasks=[...]`. */
 export function addToTasksList(ctx: TaskContext, name: string): Fix | undefined {
   const call = ctx.call;
   if (!call) return undefined;
@@ -76,6 +76,13 @@ export function replaceCode(ctx: TaskContext, node: SyntaxNode, newText: string,
   for (let i = node.startIndex; i < node.endIndex; i++) if (!ctx.task.sourceMap.isVerbatim(i)) return undefined;
   const { start, end } = ctx.span(node);
   return { title, edits: [{ file: ctx.codeModule.path, start, end, newText }], ...(preferred ? { preferred } : {}) };
+}
+
+/** Replace code characters [from, to) of the task's code, when the file holds them as they are. */
+export function replaceRange(ctx: TaskContext, from: number, to: number, newText: string, title: string): Fix | undefined {
+  for (let i = from; i < to; i++) if (!ctx.task.sourceMap.isVerbatim(i)) return undefined;
+  const { start, end } = ctx.task.sourceMap.rangeToFile(from, to);
+  return { title, edits: [{ file: ctx.codeModule.path, start, end, newText }] };
 }
 
 /** Delete an argument of a call of the task's code, with the comma that separates it. */

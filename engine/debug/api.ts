@@ -63,12 +63,14 @@ export interface LaunchInfo {
   externals: string[];
   warnings: string[];
   /** The run's duration limit (a watchdog outside the runtime tolerates this much silence). */
-  maxDurationSecs: number;
+  maxDurationSecs: number | null;
   /** Identifies the code a cassette was recorded from. */
   codeHash: string;
   /** Lines each external is called from (static: a call's own line is known only when it is probed). */
   callSites: Record<string, number[]>;
   inputNames: string[];
+  /** The Flyte release whose semantics the run reproduces ("reproducing flyte-sdk 2.6.x"). */
+  profile: { id: string; label: string; productionMonty: string; engineMonty: string; reason: string };
 }
 
 export interface StubInfo {

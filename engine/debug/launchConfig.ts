@@ -10,6 +10,7 @@ import type { ReplayMismatch } from '../cassette/replay.ts';
 import { UsageError } from '../errors.ts';
 import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
+import { profileById, profileChoices } from '../profiles.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
 import { parseStubs, type StubSpec } from '../run/stubs.ts';
 import { JsonSyntaxError, parseJson } from '../values/json.ts';
@@ -40,9 +41,13 @@ export interface LaunchConfig {
   python: string;
   raiseInSandbox: boolean;
   pythonVersion?: PythonVersion;
+  /** The Flyte profile to reproduce (engine/profiles.ts); default: the installed flyte's, else the default. */
+  flyteProfile?: string;
+  /** `python` was set in the launch configuration (not the python3 default). */
+  pythonConfigured: boolean;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'flyteProfile', 'cwd'] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -128,6 +133,8 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   if (inputs !== undefined && !isDict(inputs)) throw new LaunchError('inputs', 'expected an object mapping input names to values');
   const pythonVersion = optionalString('pythonVersion');
   if (pythonVersion !== undefined && !/^3\.1[0-4]$/.test(pythonVersion)) throw new LaunchError('pythonVersion', `expected one of 3.10, 3.11, 3.12, 3.13, 3.14, got ${JSON.stringify(pythonVersion)}`);
+  const flyteProfile = optionalString('flyteProfile');
+  if (flyteProfile !== undefined && !profileById(flyteProfile)) throw new LaunchError('flyteProfile', `unknown Flyte profile ${JSON.stringify(flyteProfile)} (known: ${profileChoices()})`);
   const stubModule = optionalString('stubModule');
   if (stubModule !== undefined && !existsSync(resolve(cwd, stubModule))) throw new LaunchError('stubModule', `no such file: ${resolve(cwd, stubModule)}`);
   const record = optionalString('record');
@@ -157,6 +164,8 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     limits,
     forward,
     python: optionalString('python') ?? 'python3',
+    pythonConfigured: optionalString('python') !== undefined,
+    ...(flyteProfile !== undefined ? { flyteProfile } : {}),
     raiseInSandbox: bool('raiseInSandbox', false),
     ...(optionalString('task') !== undefined ? { task: optionalString('task') } : {}),
     ...(inputs !== undefined ? { inputs } : {}),

@@ -15,8 +15,13 @@ import { JsStubResolver } from '../run/jsStubs.ts';
 import { codeHash } from '../cassette/format.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { loadProgram } from '../program.ts';
+import { chooseProfile } from '../forward/flyteVersion.ts';
+import { engineMontyVersion, profileLine } from '../profiles.ts';
+import { dirname } from 'node:path';
 import type { Registry } from '../registry.ts';
 import { buildInputs } from '../run/inputs.ts';
+import { bridgePlan } from '../run/bridgePlan.ts';
+import { loadFailure } from '../extract/moduleImport.ts';
 import { isThenable, type CallOutcome, type CallRecord, type ExternalCall, type Frame, type SandboxFailure } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { ResolverChain, type Resolver } from '../run/resolvers.ts';
@@ -113,9 +118,12 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
   async launch(args: Record<string, unknown>): Promise<LaunchInfo> {
     const { config, warnings } = resolveLaunchConfig(args);
     this.config = config;
+    // The installed flyte is asked of the configured interpreter (VS Code always sets one); none configured: the default profile.
+    const choice = await chooseProfile({ ...(config.flyteProfile ? { explicit: config.flyteProfile } : {}), python: config.python, pythonConfigured: config.pythonConfigured, detect: config.pythonConfigured, cwd: dirname(config.program) });
+    if (choice.warning) warnings.push(choice.warning);
     let program;
     try {
-      program = await loadProgram(config.program, config.pythonVersion ? { pythonVersion: config.pythonVersion } : {});
+      program = await loadProgram(config.program, { ...(config.pythonVersion ? { pythonVersion: config.pythonVersion } : {}), profile: choice.profile });
     } catch (e) {
       if (e instanceof UsageError) throw new LaunchError('program', e.message);
       throw e;
@@ -126,9 +134,11 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
       if (e instanceof UsageError) throw new LaunchError('task', e.message.replace(/^[^:]*: /, ''));
       throw e;
     }
+    const unloadable = loadFailure(this.task);
+    if (unloadable) throw new LaunchError('program', unloadable);
     this.registry = config.externals.length ? this.task.registry.withExtra(config.externals) : this.task.registry;
     try {
-      this.inputValues = buildInputs(this.task, config.inputs, 'inputs');
+      this.inputValues = buildInputs(this.task, config.inputs, 'inputs', { marshal: !bridgePlan(this.task, this.registry).fastPath });
     } catch (e) {
       if (e instanceof UsageError) throw new LaunchError('inputs', e.message.replace(/^inputs: /, ''));
       throw e;
@@ -163,12 +173,14 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
       }
     }
     this.downstream = new ResolverChain([this.stubResolver, ...(jsStubs ? [jsStubs] : []), ...(cassette.resolver ? [cassette.resolver] : []), ...extra.after]);
+    this.emit('output', { category: 'console', text: `${profileLine(choice)}\n` });
     for (const w of warnings) this.emit('output', { category: 'console', text: `warning: ${w}\n` });
     const callSites: Record<string, number[]> = {};
     for (const site of this.task.callSites) if (site.name === 'flyte_map' || this.registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);
     return {
       task: this.task.name, flyteName: this.task.flyteName, file: this.task.module.path, line: this.task.at.line, externals: this.registry.names(), warnings,
       maxDurationSecs: config.limits.maxDurationSecs, codeHash: codeHash(this.task.code), callSites, inputNames: this.task.inputNames,
+      profile: { id: choice.profile.id, label: choice.profile.label, productionMonty: choice.profile.montyPin, engineMonty: engineMontyVersion(), reason: choice.reason },
     };
   }
 

@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../errors.ts';
 import { loadProgram } from '../program.ts';
+import { profileById } from '../profiles.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { StubResolver, loadStubs } from '../run/stubs.ts';
 import { JsStubResolver } from '../run/jsStubs.ts';
@@ -58,7 +59,9 @@ function parentResolver(ask: StartOptions['ask']): Resolver | undefined {
 }
 
 async function start(o: StartOptions): Promise<void> {
-  const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}) });
+  const profile = o.profile !== undefined ? profileById(o.profile) : undefined;
+  if (o.profile !== undefined && !profile) throw new UsageError(`unknown Flyte profile '${o.profile}'`);
+  const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}), ...(profile ? { profile } : {}) });
   const task = program.findTask(o.task);
   const resolvers: Resolver[] = [];
   const fromParent = parentResolver(o.ask);

@@ -29,6 +29,8 @@ export interface StartOptions {
   raiseInSandbox?: boolean;
   externals?: string[];
   pythonVersion?: string;
+  /** The Flyte profile's id (engine/profiles.ts); default: the default profile. */
+  profile?: string;
   roots?: string[];
   /** Which calls the parent wants to answer first: all, none, or these names. */
   ask: 'all' | 'none' | string[];

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { StubInfo, CallAction, EvaluateResult, ExceptionDetails, LaunchInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
 import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } from '../debug/breakpoints.ts';
 import { LaunchError } from '../debug/launchError.ts';
-import { DEFAULT_LIMITS } from '../run/limits.ts';
+import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
@@ -22,7 +22,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private ended = false;
 
-  constructor(toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
+  constructor(toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
     super();
     this.child = this.spawn(toleranceMs);
   }
@@ -83,7 +83,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   async launch(args: Record<string, unknown>): Promise<LaunchInfo> {
     const info = await this.call<LaunchInfo>('launch', args);
     // The watchdog tolerates the run's own duration limit plus a grace period.
-    this.child.toleranceMs = info.maxDurationSecs * 1000 + GRACE_MS;
+    this.child.toleranceMs = info.maxDurationSecs == null ? Infinity : info.maxDurationSecs * 1000 + GRACE_MS;
     return info;
   }
 

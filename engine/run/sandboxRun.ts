@@ -10,11 +10,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { Monty, MontyComplete, MontyNameLookup, MontyRuntimeError, MontySnapshot, MontySyntaxError } from '@pydantic/monty';
+import { definitionHint } from '../extract/moduleImport.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { fromMonty, IoValidationError, toMonty } from '../marshal.ts';
 import { firstSyntaxError, parsePython } from '../python/parser.ts';
 import { UNKNOWN_EXTERNAL, type Registry, type RegistryEntry } from '../registry.ts';
 import { sandboxException } from '../values/exceptions.ts';
+import { bridgePlan, explainSandboxError, fastPathNameError, type BridgePlan } from './bridgePlan.ts';
 import { Dispatcher, RunFailure } from './dispatch.ts';
 import { planFlyteMap, runFlyteMap } from './flyteMap.ts';
 import { buildInputs } from './inputs.ts';
@@ -81,6 +83,8 @@ const YIELD_EVERY_CALLS = 4096;
 export class SandboxRun extends EventEmitter<RunEvents> {
   readonly registry: Registry;
   readonly limits: Limits;
+  /** How production runs this task (fast path, start failure): consulted by the loop. */
+  readonly plan: BridgePlan;
   stdout = '';
   private readonly dispatcher: Dispatcher;
   private readonly abort = new AbortController();
@@ -97,6 +101,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     super();
     this.registry = options.externals?.length ? task.registry.withExtra(options.externals) : task.registry;
     this.limits = options.limits ?? { ...DEFAULT_LIMITS };
+    this.plan = bridgePlan(task, this.registry);
     this.dispatcher = new Dispatcher(new ResolverChain(options.resolvers ?? []), {
       started: r => this.emit('call', r),
       finished: r => this.emit('result', r),
@@ -140,9 +145,10 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     }
     if (e instanceof MontyRuntimeError) {
       const { typeName, message } = e.exception;
-      const hint = limitHint(typeName, message, this.limits);
-      const origin: FailureOrigin = hint ? 'limit' : 'sandbox';
+      const limit = limitHint(typeName, message, this.limits);
+      const origin: FailureOrigin = limit ? 'limit' : 'sandbox';
       const frames = mapFrames(this.task, e.traceback());
+      const hint = limit ?? explainSandboxError(this.task, this.registry, this.plan, typeName, message, frames);
       if (origin === 'limit' && frames.length === 0) {
         const guess = await locateRunaway(this.task, this.montyInputs, this.dispatcher.records);
         return { type: typeName, message, origin, frames: guess.frames, hint: `${hint}. ${guess.note}` };
@@ -161,7 +167,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     if (def) {
       this.fail(def.type, def.message, 'definition', {
         frames: [{ file: def.at.file, line: def.at.line, column: def.at.column, function: '<module>', sourceLine: this.task.module.lineText(def.at.line).trim() }],
-        hint: 'Flyte raises this while defining the task (when the module is imported), so the task never runs in production either',
+        hint: definitionHint(this.task, def),
       });
     }
     const names = this.task.inputNames;
@@ -182,12 +188,13 @@ export class SandboxRun extends EventEmitter<RunEvents> {
 
   private async loop(): Promise<unknown> {
     const monty = await this.compile();
-    const inputs = buildInputs(this.task, this.options.inputs);
+    const inputs = buildInputs(this.task, this.options.inputs, 'inputs', { marshal: !this.plan.fastPath });
     this.montyInputs = inputs;
+    if (this.plan.startFailure) throw new RunFailure(this.plan.startFailure);
     const limits = montyLimits(this.limits);
     const printCallback = this.printCallback;
     // Monty's clock runs while we are paused too: restart it once host time adds up (see monty-js-notes.md).
-    const resetAfterMs = Math.max(50, this.limits.maxDurationSecs * 10);
+    const resetAfterMs = this.limits.maxDurationSecs == null ? Infinity : Math.max(50, this.limits.maxDurationSecs * 10);
     let hostMs = 0;
     let lastYield = this.dispatcher.now();
     let sinceYield = 0;
@@ -202,6 +209,11 @@ export class SandboxRun extends EventEmitter<RunEvents> {
         continue;
       }
       const snapshot: MontySnapshot = progress;
+      if (this.plan.fastPath) {
+        // No bridge in production: Monty itself raises NameError for the call, inside the sandbox.
+        progress = snapshot.resume({ exception: fastPathNameError(snapshot.functionName) });
+        continue;
+      }
       this.paused = snapshot;
       const step = this.handle(snapshot);
       const outcome = isThenable(step.outcome) ? await this.unlessStopped(step.outcome) : step.outcome;
@@ -271,8 +283,9 @@ export class SandboxRun extends EventEmitter<RunEvents> {
 
   /** `_from_monty` on the final output: a malformed IO handle fails the run, as it does in Flyte. */
   private finalOutput(output: unknown): unknown {
+    if (this.plan.fastPath) return output;
     try {
-      return toMonty(fromMonty(output, 'output'));
+      return toMonty(fromMonty(output, 'output', this.task.pythonVersion));
     } catch (e) {
       if (e instanceof IoValidationError) this.fail(e.typeName, e.message, 'marshal', { hint: `the task's return value holds a malformed ${e.kind} at ${e.path}` });
       throw e;
@@ -297,8 +310,9 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   /** Flyte unmarshals every argument before the call: a malformed File fails there. */
   private unmarshalArgs(fn: string, args: unknown[], kwargs: Record<string, unknown>): void {
     try {
-      for (let i = 0; i < args.length; i++) if (args[i] !== null && typeof args[i] === 'object') fromMonty(args[i], `args[${i}]`);
-      for (const k in kwargs) if (kwargs[k] !== null && typeof kwargs[k] === 'object') fromMonty(kwargs[k], `kwargs['${k}']`);
+      const py = this.task.pythonVersion;
+      for (let i = 0; i < args.length; i++) if (args[i] !== null && typeof args[i] === 'object') fromMonty(args[i], `args[${i}]`, py);
+      for (const k in kwargs) if (kwargs[k] !== null && typeof kwargs[k] === 'object') fromMonty(kwargs[k], `kwargs['${k}']`, py);
     } catch (e) {
       if (e instanceof IoValidationError) this.fail(e.typeName, e.message, 'marshal', { hint: `${fn}() was called with a malformed ${e.kind} at ${e.path}: Flyte's ${e.kind}.model_validate rejects it before the call` });
       throw e;
@@ -313,7 +327,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       return o;
     };
     const runMap = (): CallOutcome | Promise<CallOutcome> => {
-      const plan = planFlyteMap(this.registry, args, kwargs);
+      const plan = planFlyteMap(this.registry, args, kwargs, this.task.profile);
       if ('kind' in plan) return finish(plan);
       const outcome = runFlyteMap(plan, this.registry, this.dispatcher, parent);
       return isThenable(outcome) ? outcome.then(finish) : finish(outcome);

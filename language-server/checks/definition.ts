@@ -64,7 +64,7 @@ export function definitionFindings(ctx: TaskContext): Finding[] {
     return {
       source: 'flyte-sandbox', task: ctx.task.name, ...range, severity: e.type === 'UnsupportedSource' ? 'warning' : 'error',
       code: e.type === 'UnsupportedSource' ? 'unreadable-task' : 'definition-error',
-      message: e.type === 'UnsupportedSource' ? `The debugger cannot read this task: ${e.message}.` : `${e.type}: ${e.message} (Flyte raises this when the module is imported: the task never runs)`,
+      message: e.type === 'UnsupportedSource' ? `The debugger cannot read this task: ${e.message}.` : `${e.type}: ${e.message} (Flyte raises this when the module is imported: ${e.importTime ? 'no task of this file runs' : 'the task never runs'})`,
       ...(fix ? { fixes: [fix] } : {}),
     };
   });

@@ -4,6 +4,7 @@
  * Flyte's messages), the rest stand in as "some iterable". Keyword arguments
  * other than Flyte's three are dropped by the bridge without a word.
  */
+import { fastPathNameError } from '../../engine/run/bridgePlan.ts';
 import { MAP_KWARGS, planFlyteMap } from '../../engine/run/flyteMap.ts';
 import { stringLiteral } from '../../engine/python/stringLiteral.ts';
 import { field, namedChildren, type SyntaxNode } from '../../engine/python/parser.ts';
@@ -98,7 +99,7 @@ async function check(ctx: TaskContext, call: SyntaxNode): Promise<Finding[]> {
     const v = value ? literal(value) : UNKNOWN;
     if ((MAP_KWARGS as readonly string[]).includes(name) && v !== UNKNOWN) kwargs[name] = v;
   }
-  const plan = planFlyteMap(task.registry, staticArgs, kwargs);
+  const plan = planFlyteMap(task.registry, staticArgs, kwargs, task.profile);
   if (!('kind' in plan) || plan.kind !== 'raise') return out;
   const message = `${plan.type}: ${plan.message}`;
   if (staticArgs.length < 2) {
@@ -124,7 +125,7 @@ async function notRegistered(ctx: TaskContext, nameNode: SyntaxNode, taskName: s
   const plain: Finding = { source: 'flyte-sandbox', task: task.name, ...ctx.span(nameNode), severity: 'error', code: 'flyte-map-unregistered', message, fixes: typoFixes };
   const info = /^[A-Za-z_]\w*$/.test(taskName) ? await ctx.resolver.classify(task.module, taskName) : undefined;
   if (!info?.callable) return plain;
-  if (task.kind === 'code-string') {
+  if (task.kind !== 'decorated') {
     const fix = addToTasksList(ctx, taskName);
     return { ...plain, message: `${message}. ${taskName} is a ${info.what}: only what tasks=[...] lists is registered.`, fixes: [...(fix ? [fix] : []), ...typoFixes] };
   }
@@ -137,6 +138,12 @@ export async function flyteMapFindings(ctx: TaskContext): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const use of ctx.uses) {
     if (use.name !== 'flyte_map' || use.kind !== 'call' || !use.node.parent) continue;
+    if (ctx.fastPath) {
+      // flyte_map exists only in Flyte's bridge, which a task with nothing registered does not get.
+      const e = fastPathNameError('flyte_map');
+      out.push({ source: 'flyte-sandbox', task: ctx.task.name, ...ctx.span(use.node), severity: 'error', code: 'flyte-map-fast-path', message: `${e.type}: ${e.message}: flyte_map exists only in Flyte's bridge, and with nothing registered Flyte runs this task with Monty.run(), without the bridge. Reference the mapped task by name in the task body to register it.` });
+      continue;
+    }
     out.push(...(await check(ctx, use.node.parent)));
   }
   return out;

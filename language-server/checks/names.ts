@@ -8,12 +8,20 @@
 import type { NameUse } from '../../engine/check/names.ts';
 import type { RefInfo } from '../../engine/extract/bindings.ts';
 import { UNKNOWN_EXTERNAL } from '../../engine/registry.ts';
+import { fastPathNameError } from '../../engine/run/bridgePlan.ts';
 import { field, namedChildren } from '../../engine/python/parser.ts';
-import { addToTasksList, insertAtTop, registerInBody, replaceCode } from '../fixes.ts';
+import { addToTasksList, insertAtTop, registerInBody, replaceCode, replaceRange } from '../fixes.ts';
 import type { Finding, Fix } from '../findings.ts';
 import type { TaskContext } from '../taskContext.ts';
 
-const refused = (name: string) => `RuntimeError: ${UNKNOWN_EXTERNAL}${name}`;
+/** What production raises for a call to a name nothing answers: the bridge's RuntimeError, or on the fast path Monty's NameError. */
+function refused(ctx: TaskContext, name: string): string {
+  if (!ctx.fastPath) return `RuntimeError: ${UNKNOWN_EXTERNAL}${name}`;
+  const e = fastPathNameError(name);
+  return `${e.type}: ${e.message}`;
+}
+
+const FAST_PATH = ' With nothing registered Flyte runs this task with Monty.run(), without its bridge, so the call is a NameError inside the sandbox.';
 const nameError = (name: string) => `NameError: name '${name}' is not defined`;
 
 function registered(ctx: TaskContext): string {
@@ -54,20 +62,20 @@ async function call(ctx: TaskContext, use: NameUse): Promise<Finding[]> {
   const base = { source: 'flyte-sandbox' as const, task: task.name, ...at };
   const suggestions = task.registry.suggestions(name);
   const typoFixes = suggestions.map(s => replaceCode(ctx, use.node, s, `Change to '${s}'`, suggestions.length === 1)).filter((f): f is Fix => !!f);
-  const unknown = `not a registered external function: the sandbox will refuse this call (${refused(name)}). Registered: ${registered(ctx)}.${suggestions.length ? ` Did you mean ${suggestions.map(s => `'${s}'`).join(' or ')}?` : ''}`;
+  const unknown = `not a registered external function: the sandbox will refuse this call (${refused(ctx, name)}). Registered: ${registered(ctx)}.${suggestions.length ? ` Did you mean ${suggestions.map(s => `'${s}'`).join(' or ')}?` : ''}${ctx.fastPath ? FAST_PATH : ''}`;
 
-  if (task.kind === 'code-string') {
+  if (task.kind !== 'decorated') {
     const fix = info?.callable ? addToTasksList(ctx, name) : undefined;
     const listed = info?.callable ? ` ${name} is a ${info.what}${where(info, ctx)}: only what tasks=[...] lists is registered.` : '';
     return [{ ...base, severity: 'error', code: 'unknown-external', message: unknown + listed, fixes: [...(fix ? [fix] : []), ...typoFixes] }];
   }
   if (info?.category) {
     const fix = registerInBody(ctx, name);
-    return [{ ...base, severity: 'warning', code: 'not-discovered', message: `Flyte will not register ${name} for this task, so production refuses this call (${refused(name)}): ${task.registry.refusalHint(name)}`, fixes: fix ? [fix] : [] }];
+    return [{ ...base, severity: 'warning', code: 'not-discovered', message: `Flyte will not register ${name} for this task, so production refuses this call (${refused(ctx, name)}): ${task.registry.refusalHint(name)}`, fixes: fix ? [fix] : [] }];
   }
   if (info) {
     const fix = await copyDefinition(ctx, name, 'function');
-    return [{ ...base, severity: 'warning', code: 'module-helper', message: `${name} is not sent to the sandbox, so production refuses this call (${refused(name)}): ${task.registry.refusalHint(name)}`, fixes: fix ? [fix] : [] }];
+    return [{ ...base, severity: 'warning', code: 'module-helper', message: `${name} is not sent to the sandbox, so production refuses this call (${refused(ctx, name)}): ${task.registry.refusalHint(name)}`, fixes: fix ? [fix] : [] }];
   }
   return [{ ...base, severity: 'error', code: 'unknown-external', message: unknown, fixes: typoFixes }];
 }
@@ -96,8 +104,26 @@ async function read(ctx: TaskContext, use: NameUse): Promise<Finding[]> {
   return [{ ...base, severity: 'error', code: 'undefined-name', message: `${nameError(name)}: this read fails at run time.` }];
 }
 
+/** `await ext(...)`: in a release whose bridge resumes Monty with the plain result, that await fails. */
+function awaited(ctx: TaskContext, use: NameUse): Finding[] {
+  if (ctx.task.profile.awaitExternal !== 'fails' || ctx.fastPath) return [];
+  if (use.name !== 'flyte_map' && !ctx.task.registry.get(use.name)) return [];
+  let n = use.node.parent?.parent;
+  while (n?.type === 'parenthesized_expression') n = n.parent;
+  if (n?.type !== 'await') return [];
+  const keyword = n.child(0);
+  const next = keyword?.nextSibling;
+  const fix = keyword && next && replaceRange(ctx, keyword.startIndex, next.startIndex, '', `Drop the await (calls to other tasks are synchronous in the sandbox)`);
+  return [{
+    source: 'flyte-sandbox', task: ctx.task.name, ...ctx.span(n), severity: 'warning', code: 'await-external',
+    message: `In ${ctx.task.profile.label} the bridge resumes Monty with the plain result of ${use.name}(), not an awaitable, so this await fails at run time (TypeError: '<type of the result>' object can't be awaited). Inside a sandboxed task, calls to other tasks are synchronous: drop the await.`,
+    fixes: fix ? [fix] : [],
+  }];
+}
+
 export async function nameFindings(ctx: TaskContext): Promise<Finding[]> {
   const out: Finding[] = [];
+  for (const use of ctx.uses) if (use.kind === 'call') out.push(...awaited(ctx, use));
   for (const use of ctx.uses) out.push(...(use.kind === 'call' ? await call(ctx, use) : await read(ctx, use)));
   return out;
 }

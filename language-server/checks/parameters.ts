@@ -48,7 +48,8 @@ export function parameterFindings(ctx: TaskContext): Finding[] {
   const base = { source: 'flyte-sandbox' as const, task: task.name };
   const out: Finding[] = [];
   const list = namedChildren(params);
-  for (const p of list) {
+  // flyte.run fills declared defaults in (the engine's profile says whether it does): then they apply.
+  for (const p of task.profile.interfaceDefaults ? [] : list) {
     if (p.type !== 'default_parameter' && p.type !== 'typed_default_parameter') continue;
     const name = paramName(p);
     const value = field(p, 'value');
@@ -66,17 +67,12 @@ export function parameterFindings(ctx: TaskContext): Finding[] {
     const positional = list.slice(0, list.indexOf(star)).filter(p => p.type !== 'positional_separator').map(paramName).filter(Boolean);
     const shape = `(${[...positional, '*', ...keywordOnly].join(', ')})`;
     const said = trailingCallError(task.name, shape, `${task.name}(${task.inputNames.map(() => 'None').join(', ')})`);
-    const next = star.nextSibling;
-    const end = next?.type === ',' ? (next.nextSibling?.startIndex ?? next.endIndex) : star.endIndex;
-    // Positional parameters after ones with defaults would not parse: their defaults go too (they never apply anyway).
-    const defaults = list.filter(p => p.type === 'default_parameter' || p.type === 'typed_default_parameter');
-    const fix: Fix = {
-      title: `Make every parameter positional (remove "*,"${defaults.length ? ' and the defaults, which never apply' : ''})`,
-      edits: [
-        ...defaults.map(p => replaceNode(module, p, withoutDefault(p), '').edits[0]!),
-        { file: module.path, start: module.position(star.startIndex), end: module.position(end), newText: '' },
-      ],
-    };
+    // Every parameter positional, keeping Python's rule that those without a default come first
+    // (Flyte builds the trailing call from the signature, and passes inputs by name to the task).
+    const named = list.filter(p => p.type !== 'keyword_separator' && p.type !== 'positional_separator' && p.type !== 'comment');
+    const hasDefault = (p: SyntaxNode) => p.type === 'default_parameter' || p.type === 'typed_default_parameter';
+    const ordered = [...named.filter(p => !hasDefault(p)), ...named.filter(hasDefault)];
+    const fix: Fix = replaceNode(module, params, `(${ordered.map(p => p.text).join(', ')})`, `Make every parameter positional (remove "*,"${ordered.some((p, i) => p.id !== named[i]!.id) ? '; parameters without a default move first' : ''})`);
     out.push({
       ...base, ...nodeSpan(module, star), severity: 'warning', code: 'keyword-only-parameter',
       message: `Keyword-only parameter${keywordOnly.length > 1 ? 's' : ''} ${keywordOnly.map(n => `'${n}'`).join(', ')}: Flyte's code ends with the call ${trailing.trim()}, passing every input by position, so the task fails before its first line${said ? ` (${said})` : ''}.`,

@@ -254,7 +254,7 @@ test('bad launch configurations are answered with errors naming the attribute; t
     [{ ...base, stubs: { fib: { valu: 1 } } }, /^stubs: stubs: stub 'fib': unknown key 'valu'/],
     [{ ...base, stopOnExternalCall: 'some' }, /^stopOnExternalCall: expected "all", "none" or a list of function names, got "some"$/],
     [{ ...base, stopOnExternalCall: ['fob'] }, /^stopOnExternalCall: 'fob' is not an external pipeline may call \(registered: fib, load, size\)$/],
-    [{ ...base, limits: { maxDurationSecs: -1 } }, /^limits: 'maxDurationSecs' must be a positive number, got -1$/],
+    [{ ...base, limits: { maxDurationSecs: -1 } }, /^limits: 'maxDurationSecs' must be a positive number or null \(no limit, as in production\), got -1$/],
     [{ ...base, stopOnEntry: 'yes' }, /^stopOnEntry: expected true or false, got "yes"$/],
     [{ ...base, forward: 3 }, /^forward: expected "all" or a list of function names, got 3$/],
     [{ ...base, replay: 'missing.json' }, /^replay: no such cassette: .*missing\.json$/],

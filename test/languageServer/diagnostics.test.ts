@@ -39,15 +39,16 @@ test('decorated tasks: every diagnostic Flyte, Monty and the type checker have, 
     "39:38-39:51 warning flyte-map-dropped-keyword: Flyte's flyte_map silently drops the keyword argument 'batch_size': only group_name, concurrency, return_exceptions reach the map.",
     "40:20-40:26 warning task-read: double is read, not called: only calls cross the sandbox boundary, so this read fails at run time (NameError: name 'double' is not defined). flyte_map takes the task's name as a string: flyte_map(\"double\", ...).",
     "41:20-41:28 warning flyte-map-unreferenced: RuntimeError: flyte_map: task 'square' not found in registered tasks. Available: double. Production fails this way: square is a Flyte task (@env.task) (<dir>/flow.py:19), but Flyte does not register it for this sandboxed task: it is never referenced by name in the task body (a string in flyte_map(\"square\", ...) is not a reference), and Flyte scans only the task's own code object (co_names). Production fails the same way. Reference square directly in the task body to register it.",
-    // traps(): the defaults and keyword-only parameters the trailing call defeats, the type boundary, a task used only in a lambda
-    "46:32-46:33 warning parameter-default: This default never applies in the sandbox: Flyte's code ends with the call traps(n, scale, label), passing every input by position, so 'scale' must always be given (a run without it fails: Missing required input: 'scale').",
+    // traps(): a keyword-only parameter the trailing call defeats (its default applies: flyte.run fills it in),
+    // the type boundary (an import-time error: no task of the file runs), a task used only in a lambda
+    // (nothing registered: the fast path, where the call is Monty's NameError)
     "46:35-46:36 warning keyword-only-parameter: Keyword-only parameter 'label': Flyte's code ends with the call traps(n, scale, label), passing every input by position, so the task fails before its first line (TypeError: traps() takes 2 positional arguments but 3 were given).",
-    "46:53-46:63 error definition-error: TypeError: Sandboxed task output 'o0' has unsupported type int | None. Supported types: primitives (int, float, str, bool, bytes, None), collections (list, dict, tuple, set), and flyte.io types (File, Dir, DataFrame). (Flyte raises this when the module is imported: the task never runs)",
-    `47:19-47:25 warning not-discovered: Flyte will not register square for this task, so production refuses this call (${REFUSED('square')}): square is a Flyte task (@env.task) (<dir>/flow.py:19), but Flyte does not register it for this sandboxed task: it is used only inside a lambda (line 47), and Flyte scans only the task's own code object (co_names). Production fails the same way. Reference square directly in the task body to register it.`,
+    "46:53-46:63 error definition-error: TypeError: Sandboxed task output 'o0' has unsupported type int | None. Supported types: primitives (int, float, str, bool, bytes, None), collections (list, dict, tuple, set), and flyte.io types (File, Dir, DataFrame). (Flyte raises this when the module is imported: no task of this file runs)",
+    "47:19-47:25 warning not-discovered: Flyte will not register square for this task, so production refuses this call (NameError: name 'square' is not defined): square is a Flyte task (@env.task) (<dir>/flow.py:19), but Flyte does not register it for this sandboxed task: it is used only inside a lambda (line 47), and Flyte scans only the task's own code object (co_names). Production fails the same way. Reference square directly in the task body to register it.",
     // unsupported(): what Monty's compiler refuses
     '53:5-54:13 error monty-compile: NotImplementedError: The monty syntax parser does not yet support class definitions (Monty cannot run this code: the task fails before its first line)',
   ]);
-  assert.deepEqual(ds.map(d => d.source), ['monty typeCheck', ...Array(11).fill('flyte-sandbox'), 'monty']);
+  assert.deepEqual(ds.map(d => d.source), ['monty typeCheck', ...Array(10).fill('flyte-sandbox'), 'monty']);
   assert.deepEqual(ds.find(d => d.code === 'invalid-argument-type')?.codeDescription, { href: 'https://ty.dev/rules#invalid-argument-type' });
   assert.deepEqual(ds.find(d => d.code === 'flyte-map-dropped-keyword')?.tags, [1], 'a dropped keyword is marked unnecessary');
   const outside = ds.filter(d => d.range.start.line < 27);
@@ -59,6 +60,20 @@ test('a code-string task: positions inside the string, and the registry is its t
   assert.deepEqual(shown(ds), [
     `20:9-20:14 error unknown-external: not a registered external function: the sandbox will refuse this call (${REFUSED('total')}). Registered: add. total is a Flyte task (@env.task) (line 13): only what tasks=[...] lists is registered.`,
   ]);
+});
+
+test('the default profile (flyte-sdk 2.6): await on an external call fails; with nothing registered, the fast path\'s NameError', async () => {
+  const path = join(dir, 'await.py');
+  const ds = await client.open(path);
+  assert.deepEqual(shown(ds), [
+    "13:12-13:26 warning await-external: In flyte-sdk 2.6.x the bridge resumes Monty with the plain result of fetch(), not an awaitable, so this await fails at run time (TypeError: '<type of the result>' object can't be awaited). Inside a sandboxed task, calls to other tasks are synchronous: drop the await.",
+    "18:12-18:23 error unknown-external: not a registered external function: the sandbox will refuse this call (NameError: name 'helper_task' is not defined). Registered: (none). With nothing registered Flyte runs this task with Monty.run(), without its bridge, so the call is a NameError inside the sandbox.",
+  ]);
+  const actions = await client.codeActions(path, ds[0]!);
+  assert.deepEqual(actions.map(a => a.title), ['Drop the await (calls to other tasks are synchronous in the sandbox)']);
+  const fixed = apply(readFileSync(path, 'utf8'), actions[0]!, client.uri(path));
+  assert.match(fixed, /\n {4}return fetch\(n\)\n/);
+  assert.deepEqual(shown(await client.change(path, fixed)).map(s => s.split(' ')[2]), ['unknown-external:']);
 });
 
 test('a syntax error elsewhere in the file: the task that parses is still checked', async () => {
@@ -79,7 +94,7 @@ test('typeCheck off: only what Flyte and Monty\'s compiler say', async () => {
   try {
     const ds = await other.open(join(dir, 'flow.py'));
     assert.ok(!ds.some(d => d.source === 'monty typeCheck'));
-    assert.equal(ds.length, 12);
+    assert.equal(ds.length, 11);
   } finally {
     await other.stop();
   }
@@ -134,8 +149,9 @@ test('fix: pass a task\'s name to flyte_map; with no direct reference left, Flyt
   const r = await fix('flow.py', 'task-read', /^Pass the task's name: flyte_map\("double", \.\.\.\)$/);
   assert.match(r.text, /ws = flyte_map\("double", \[n\]\)/);
   assert.ok(!r.after.some(d => d.code === 'task-read'));
-  // the read was the only reference by name: now both flyte_map("double") calls are unregistered, as in production
-  assert.deepEqual(r.after.filter(d => d.code === 'flyte-map-unreferenced').map(d => d.range.start.line + 1), [39, 40, 41]);
+  // the read was the only reference by name: now nothing is registered, and Flyte runs maps() without its bridge, where flyte_map does not exist
+  assert.deepEqual(r.after.filter(d => d.code === 'flyte-map-fast-path').map(d => d.range.start.line + 1), [38, 39, 40, 41]);
+  assert.match(String(r.after.find(d => d.code === 'flyte-map-fast-path')!.message), /^NameError: name 'flyte_map' is not defined: flyte_map exists only in Flyte's bridge/);
 });
 
 test('fix: the typo in an external call and in a flyte_map name', async () => {
@@ -158,14 +174,10 @@ test('fix: drop the keyword Flyte drops; copy a helper and a constant into the t
   assert.deepEqual(codes(c.after), without(codes(c.before), 'module-value'));
 });
 
-test('fix: defaults, keyword-only parameters and X | None in the signature', async () => {
-  const a = await fix('flow.py', 'parameter-default', /^Remove the default of 'scale'/);
-  assert.match(a.text, /def traps\(n: int, scale: int, \*, label: str\)/);
-  assert.deepEqual(codes(a.after), without(codes(a.before), 'parameter-default'));
-  const b = await fix('flow.py', 'keyword-only-parameter', /^Make every parameter positional/);
-  assert.match(b.text, /def traps\(n: int, scale: int, label: str\)/);
-  assert.equal(b.after.find(d => d.code === 'keyword-only-parameter'), undefined);
-  assert.deepEqual(codes(b.after), without(without(codes(b.before), 'keyword-only-parameter'), 'parameter-default'), 'the defaults went too: they never apply');
+test('fix: keyword-only parameters and X | None in the signature', async () => {
+  const b = await fix('flow.py', 'keyword-only-parameter', /^Make every parameter positional \(remove "\*,"; parameters without a default move first\)$/);
+  assert.match(b.text, /def traps\(n: int, label: str, scale: int = 2\)/);
+  assert.deepEqual(codes(b.after), without(codes(b.before), 'keyword-only-parameter'));
   const c = await fix('flow.py', 'definition-error', /^Write it as Optional\[int\]/);
   assert.match(c.text, /^from typing import Optional\nimport flyte\n/);
   assert.match(c.text, /-> Optional\[int\]:/);

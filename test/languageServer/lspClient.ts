@@ -102,12 +102,17 @@ export class LspClient {
   }
 
   /** The next diagnostics published for a file that satisfy `wanted` (for files the client has not opened: no version). */
-  async publishedFor(path: string, wanted: (ds: Diagnostic[]) => boolean): Promise<Diagnostic[]> {
+  async publishedFor(path: string, wanted: (ds: Diagnostic[]) => boolean, timeoutMs = 60_000): Promise<Diagnostic[]> {
     const uri = this.uri(path);
+    const t0 = Date.now();
     for (;;) {
       const p = this.published.get(uri);
       if (p && wanted(p.diagnostics)) return p.diagnostics;
-      await new Promise<void>(r => this.waiters.push(r));
+      if (Date.now() - t0 > timeoutMs) throw new Error(`no matching diagnostics for ${path}: last ${JSON.stringify(p?.diagnostics)}`);
+      await new Promise<void>(r => {
+        this.waiters.push(r);
+        setTimeout(r, 1000);
+      });
     }
   }
 
