@@ -11,7 +11,7 @@ import { DEBUG_TYPE, type RunModel, type SessionModel } from './sessionModel.ts'
 
 function settings(): unknown {
   const c = vscode.workspace.getConfiguration('flyteSandbox');
-  return readSettings({ typeCheck: c.get('typeCheck'), lastRunHints: c.get('lastRunHints'), pythonVersion: c.get('pythonVersion'), diagnosticsDelay: c.get('diagnosticsDelay') });
+  return readSettings({ typeCheck: c.get('typeCheck'), lastRunHints: c.get('lastRunHints'), pythonVersion: c.get('pythonVersion'), diagnosticsDelay: c.get('diagnosticsDelay'), flyteProfile: c.get('flyteProfile') });
 }
 
 /** A run's first calls are enough to show in the code; a 20,000-call run is not sent whole to the server. */

@@ -5,6 +5,7 @@
  */
 import type { ModuleLoader } from '../engine/check/signatures.ts';
 import type { PythonVersion } from '../engine/extract/tasks.ts';
+import { profileById } from '../engine/profiles.ts';
 import { loadProgram, type Program } from '../engine/program.ts';
 import type { PythonModule } from '../engine/python/module.ts';
 import { definitionFindings } from './checks/definition.ts';
@@ -19,6 +20,8 @@ import { taskContexts, type TaskContext } from './taskContext.ts';
 export interface AnalysisOptions {
   roots: string[];
   pythonVersion?: PythonVersion;
+  /** A Flyte profile id; unknown ids fall back to the engine's default. */
+  flyteProfile?: string;
   typeCheck: boolean;
 }
 
@@ -62,7 +65,8 @@ function within(inner: Finding, outer: Finding): boolean {
 
 export async function analyze(path: string, text: string, options: AnalysisOptions): Promise<FileAnalysis> {
   if (!path.endsWith('.py') || !mentionsSandbox(text)) return { path, text, contexts: [], findings: [] };
-  const program = await loadProgram(path, { text, roots: options.roots, ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}) });
+  const profile = options.flyteProfile ? profileById(options.flyteProfile) : undefined;
+  const program = await loadProgram(path, { text, roots: options.roots, ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}), ...(profile ? { profile } : {}) });
   const contexts = await taskContexts(program);
   const load = moduleLoader(program);
   const findings: Finding[] = [];

@@ -16,6 +16,8 @@ export interface Settings {
   pythonVersion: '3.10' | '3.11' | '3.12' | '3.13' | '3.14';
   /** Milliseconds between the last keystroke and the diagnostics (default 75). */
   diagnosticsDelay: number;
+  /** The Flyte release whose semantics the checks follow (engine/profiles.ts: '2.2', '2.6', 'pooled'); absent: the engine's default. */
+  flyteProfile?: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = { typeCheck: true, lastRunHints: true, pythonVersion: '3.12', diagnosticsDelay: 75 };
@@ -28,6 +30,7 @@ export function readSettings(raw: unknown): Settings {
     lastRunHints: typeof r.lastRunHints === 'boolean' ? r.lastRunHints : DEFAULT_SETTINGS.lastRunHints,
     pythonVersion: typeof r.pythonVersion === 'string' && versions.includes(r.pythonVersion) ? (r.pythonVersion as Settings['pythonVersion']) : DEFAULT_SETTINGS.pythonVersion,
     diagnosticsDelay: typeof r.diagnosticsDelay === 'number' && r.diagnosticsDelay >= 0 ? r.diagnosticsDelay : DEFAULT_SETTINGS.diagnosticsDelay,
+    ...(typeof r.flyteProfile === 'string' && r.flyteProfile ? { flyteProfile: r.flyteProfile } : {}),
   };
 }
 

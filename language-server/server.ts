@@ -76,7 +76,7 @@ export function startServer(connection: Connection): void {
     supersede(doc.uri);
     const path = pathOf(doc.uri);
     const analysis = path
-      ? analyze(path, doc.getText(), { roots, pythonVersion: settings.pythonVersion, typeCheck: settings.typeCheck }).catch((e: Error) => {
+      ? analyze(path, doc.getText(), { roots, pythonVersion: settings.pythonVersion, typeCheck: settings.typeCheck, ...(settings.flyteProfile ? { flyteProfile: settings.flyteProfile } : {}) }).catch((e: Error) => {
         connection.console.error(`flyte-sandbox: cannot analyse ${path}: ${e.stack ?? e.message}`);
         return { path, text: doc.getText(), contexts: [], findings: [] } as FileAnalysis;
       })

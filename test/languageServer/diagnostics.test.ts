@@ -76,6 +76,16 @@ test('the default profile (flyte-sdk 2.6): await on an external call fails; with
   assert.deepEqual(shown(await client.change(path, fixed)).map(s => s.split(' ')[2]), ['unknown-external:']);
 });
 
+test('the pooled profile (a bridge that awaits external calls): the await is fine', async () => {
+  const other = await LspClient.start(dir, { flyteProfile: 'pooled' });
+  try {
+    const ds = await other.open(join(dir, 'await.py'));
+    assert.ok(!ds.some(d => d.code === 'await-external'), shown(ds).join('\n'));
+  } finally {
+    await other.stop();
+  }
+});
+
 test('a syntax error elsewhere in the file: the task that parses is still checked', async () => {
   const ds = await client.open(join(dir, 'partial.py'));
   assert.deepEqual(shown(ds), [`17:23-17:27 error unknown-external: not a registered external function: the sandbox will refuse this call (${REFUSED('fetc')}). Registered: fetch. Did you mean 'fetch'?`]);
