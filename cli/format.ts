@@ -82,7 +82,8 @@ export function callLine(c: CallRecord): string {
   const head = `${indent}#${c.seq} ${c.function}(${truncate(args, 120)})`;
   const tail = c.status === 'returned' ? `-> ${truncate(pyRepr(c.result), 120)}` : c.status === 'raised' ? `raised ${c.error!.type}: ${c.error!.message}` : c.status;
   const timing = c.durationMs !== undefined ? `${c.durationMs.toFixed(2)} ms` : '';
-  return `${head} ${tail}  [${c.source ?? '-'}${timing ? ', ' + timing : ''}]`;
+  const ref = c.ref ? ` ${c.ref.kind === 'production' ? 'production action' : 'run'} ${c.ref.name}` : '';
+  return `${head} ${tail}  [${c.source ?? '-'}${ref}${timing ? ', ' + timing : ''}]`;
 }
 
 function truncate(s: string, n: number): string {
@@ -118,6 +119,7 @@ export function runJson(result: RunResult, profile?: Map<string, unknown>): stri
       ['mapParent', c.mapParent ?? null],
       ['mapIndex', c.mapIndex ?? null],
       ['durationMs', c.durationMs !== undefined ? Math.round(c.durationMs * 1000) / 1000 : null],
+      ['ref', c.ref ? new Map(Object.entries(c.ref)) : null],
     ]))],
     ['stdout', result.stdout],
     ...(profile ? [['profile', profile] as [string, unknown]] : []),

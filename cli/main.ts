@@ -3,11 +3,13 @@ import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { readCassette } from '../engine/cassette/format.ts';
 import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/setup.ts';
-import { buildInputs, chooseProfile, DEFAULT_LIMITS, loadProgram, loadStubs, NO_LIMITS, profileLine, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type ProfileChoice, type PythonVersion, type RunResult } from '../engine/index.ts';
+import { buildInputs, cassetteInputs, chooseProfile, DEFAULT_LIMITS, loadProgram, loadStubs, NO_LIMITS, profileLine, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type ProfileChoice, type PythonVersion, type RunResult } from '../engine/index.ts';
 import { versionText } from './version.ts';
 import { fromWire } from '../engine/values/wire.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
+import { debugCommand } from './debugger.ts';
 import { callLine, describeProgram, formatFailure, profileJson, programJson, runJson } from './format.ts';
+import { importRun } from './importRun.ts';
 
 /** The Flyte profile of this run: --flyte-profile, else the installed flyte's (asked of --python or python3), else the default. */
 async function profileOf(args: CliArgs): Promise<ProfileChoice> {
@@ -52,7 +54,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     const w = program.syntaxWarning;
     process.stderr.write(`warning: ${relative(process.cwd(), w.file)}:${w.line}: Python cannot parse this line, so importing the module would fail in production and Flyte would never run ${task.name}\n`);
   }
-  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : undefined;
+  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : args.cassette.replay && (args.cassette.recordMode === undefined || args.cassette.recordMode === 'none' || existsSync(resolve(args.cassette.replay))) ? cassetteInputs(resolve(args.cassette.replay), text => process.stderr.write(`${text}\n`)) : undefined;
   const needed = task.inputs.filter(i => !(i.default && 'value' in i.default && task.profile.interfaceDefaults));
   if (inputs === undefined && needed.length) {
     throw new UsageError(`${task.name} takes ${needed.map(i => i.name).join(', ')}: pass them with --inputs '{${needed.map(i => `"${i.name}": ...`).join(', ')}}' or --inputs @inputs.json`);
@@ -92,6 +94,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
     profile: choice.profile.id,
     ...(Object.keys(cassette).length ? { cassette } : {}),
+    ...(args.remote ? { remote: args.remote } : {}),
   }, args, out);
   if (args.json) out(runJson(result, profileJson(choice)));
   else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
@@ -133,6 +136,7 @@ async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   try {
+    if (argv[0] === 'import-run') return await importRun(argv.slice(1), out);
     const args = parseCli(argv);
     if (args.command === 'help') {
       out(USAGE);
@@ -144,6 +148,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (args.command === 'list') return await list(args, out);
     if (args.command === 'test') return await test(args, out);
+    if (args.command === 'debug') return await debugCommand(args, out);
     return await run(args, out);
   } catch (e) {
     if (e instanceof UsageError) {

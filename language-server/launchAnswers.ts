@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
 import { readCassette } from '../engine/cassette/format.ts';
-import { parseStubs, type StubSpec } from '../engine/run/stubs.ts';
+import { parseStubs, type StubSpec } from '../engine/resolvers/stub.ts';
 import { parseJson } from '../engine/values/json.ts';
 import { pyRepr } from '../engine/values/python.ts';
 

@@ -61,6 +61,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.profile ? { profile: o.profile } : {}),
       ...(o.roots ? { roots: o.roots } : {}),
       ...(o.cassette ? { cassette: o.cassette } : {}),
+      ...(o.remote ? { remote: o.remote } : {}),
     };
     return new Promise<RunResult>((resolve, reject) => {
       let settled = false;
