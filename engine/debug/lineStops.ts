@@ -56,6 +56,8 @@ export class LineStops {
   step: StepRequest | undefined;
   stopAt: { count: number; reason: StopReason } | undefined;
   pauseRequested = false;
+  /** Pause inside the loop a runaway sandbox was spinning in: at the first statement its frame starts a second time. */
+  pauseInLoop: { seen: Set<string>; description: string } | undefined;
   sets: LocalSet[] = [];
   /** By depth: the frame there and the site it last started, for not stopping twice at a loop header. */
   private lastSite: { frame: number; site: number }[] = [];
@@ -64,7 +66,7 @@ export class LineStops {
 
   /** Must every statement call the host (a step, a pause, line or data breakpoints)? */
   private get continuous(): boolean {
-    return this.step !== undefined || this.pauseRequested || this.breakpoints.hasLineBreakpoints || this.data.any;
+    return this.step !== undefined || this.pauseRequested || this.pauseInLoop !== undefined || this.breakpoints.hasLineBreakpoints || this.data.any;
   }
 
   /** Does anything need the probes at all? If not, the gate closes and the run goes at full speed. */
@@ -139,6 +141,16 @@ export class LineStops {
     if (change) {
       this.step = undefined;
       return at('data breakpoint', { description: change.description, text: change.text, hitBreakpointIds: change.ids });
+    }
+    if (this.pauseInLoop) {
+      const key = `${hit.frame}:${hit.site}`;
+      if (this.pauseInLoop.seen.has(key)) {
+        const description = `${this.pauseInLoop.description} · ${this.host.describe(site)}`;
+        this.pauseInLoop = undefined;
+        this.step = undefined;
+        return at('pause', { description });
+      }
+      this.pauseInLoop.seen.add(key);
     }
     if (this.pauseRequested) {
       this.pauseRequested = false;

@@ -92,6 +92,23 @@ export abstract class RuntimeTravel extends RuntimeCalls {
     this.rewind(seq, 'goto');
   }
 
+  /**
+   * A fresh runtime taking over from one whose child was killed while the
+   * sandbox spun without an external call: replay what that run recorded,
+   * then pause inside the loop it was spinning in (the run is deterministic,
+   * so this is where it was). Call after launch and the breakpoints, instead
+   * of configurationDone.
+   */
+  async resumeSpinning(records: CallRecord[], stdout: string, seconds: number): Promise<void> {
+    const why = `paused: the sandbox had been running Python code for ${seconds} s without an external call (replayed to where it was)`;
+    if (!this.lines) {
+      this.pauseRequested = true;
+      this.emit('output', { category: 'console', text: `${why}; the run is not instrumented, so it pauses at the next external call\n` });
+    } else this.lines.pauseInLoop = { seen: new Set(), description: why };
+    const until = records.length + 1;
+    this.startRun({ records, stdout, until, stdoutOffset: stdout.length }, 0);
+  }
+
   /** Make sure the log knows every statement up to `count`: if not, replay silently to here with every probe calling in. */
   protected async ensureLogged(count: number): Promise<void> {
     const lines = this.lines!;

@@ -222,3 +222,41 @@ test('line breakpoints on a statement that calls nothing: a condition over the f
   assert.deepEqual(logs.filter(l => l.startsWith('i is')), ['i is 0, total 0\n', 'i is 1, total 0\n', 'i is 2, total 10\n', 'i is 3, total 30\n']);
   await rt.terminate();
 });
+
+test('a runtime taking over from a killed one replays its calls and pauses inside the loop the sandbox was spinning in', async () => {
+  const source = flow(`
+    @env.task
+    def fib(n: int) -> int: ...
+
+    @env.sandbox.orchestrator
+    def spin(n: int) -> int:
+        a = fib(n)
+        k = 0
+        while a > 0:
+            k += 1
+        return k
+  `);
+  const program = file(source);
+  // the first runtime: its sandbox spins after one call (here Monty's own limit ends it; in a session the child is killed)
+  const first = new DebugRuntime();
+  await first.launch({ program, inputs: { n: 2 }, stubs: { fib: { value: 5 } }, stopOnExternalCall: 'none', limits: { maxDurationSecs: 0.3 } });
+  await first.setExceptionFilters([]);
+  const ended = once(first, 'ended');
+  await first.configurationDone();
+  await ended;
+  const records = (await first.calls()).filter(r => r.status === 'returned');
+  assert.deepEqual(records.map(r => [r.function, r.result]), [['fib', 5]]);
+  // the one that takes over: same launch, then the recorded calls
+  const second = new DebugRuntime();
+  await second.launch({ program, inputs: { n: 2 }, stubs: { fib: { value: 5 } }, stopOnExternalCall: 'none' });
+  const paused = stopped(second);
+  await second.resumeSpinning(records, '', 12);
+  const s = await paused;
+  assert.equal(s.reason, 'pause');
+  assert.match(s.description, /^paused: the sandbox had been running Python code for 12 s without an external call \(replayed to where it was\) · line \d+: (while a > 0:|k \+= 1)$/);
+  const locals = await second.frameLocals((await second.stack(1))[0]!.id);
+  assert.equal(locals!.locals.get('a'), 5);
+  assert.ok((locals!.locals.get('k') as number) >= 0);
+  assert.deepEqual((await second.calls()).map(r => r.function), ['fib'], 'the recorded call was replayed, not made again');
+  await second.terminate();
+});
