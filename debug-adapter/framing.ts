@@ -49,7 +49,7 @@ export class FrameReader {
   constructor(private readonly onMessage: (m: DebugProtocol.ProtocolMessage) => void, private readonly onProblem: (p: FrameProblem) => void) {}
 
   push(chunk: Buffer): void {
-    if (this.length >= 0 && this.parts.length) {
+    if (this.length >= 0) {
       this.parts.push(chunk);
       this.partsSize += chunk.length;
     } else {
@@ -151,16 +151,17 @@ export class FrameReader {
     return true;
   }
 
-  /** Bytes [from, to) of the body read so far, as latin1 text. */
+  /** Bytes [from, to) of the body read so far, as latin1 text; walked from the end, where new bytes are. */
   private window(from: number, to: number): string {
     let text = '';
-    let offset = 0;
-    for (const p of this.parts) {
-      const a = Math.max(from, offset);
-      const b = Math.min(to, offset + p.length);
-      if (a < b) text += p.toString('latin1', a - offset, b - offset);
-      offset += p.length;
-      if (offset >= to) break;
+    let end = this.partsSize;
+    for (let i = this.parts.length - 1; i >= 0 && end > from; i--) {
+      const p = this.parts[i]!;
+      const start = end - p.length;
+      const a = Math.max(from, start);
+      const b = Math.min(to, end);
+      if (a < b) text = p.toString('latin1', a - start, b - start) + text;
+      end = start;
     }
     return text;
   }

@@ -48,6 +48,10 @@ export class RequestGuard {
   phase: Phase = 'new';
   private program = '';
   private handlers: Set<string> | undefined;
+  /** Requests answered so far (a second response to one is dropped: exactly one each). */
+  private readonly answered = new Set<number>();
+  /** A launch whose response waits for configurationDone. */
+  private pendingLaunch: DebugProtocol.Request | undefined;
 
   constructor(private readonly session: DebugSession & Session, private readonly log: (text: string) => void = text => process.stderr.write(text)) {}
 
@@ -59,10 +63,23 @@ export class RequestGuard {
       if (event.event === 'initialized' && this.phase === 'launching') this.phase = 'configuring';
       if (event.event === 'terminated' && this.phase !== 'disconnected') this.phase = 'ended';
       sendEvent(event);
+      if (event.event === 'terminated' && this.pendingLaunch) {
+        const launch = this.pendingLaunch;
+        this.pendingLaunch = undefined;
+        refusal(this.session)(launch as unknown as DebugProtocol.Response, 'launch: the run ended before configurationDone', 1018);
+      }
     };
     const sendResponse = this.session.sendResponse.bind(this.session);
     s.sendResponse = (response: DebugProtocol.Response) => {
-      if (response.command === 'launch' && !response.success && this.phase === 'launching') this.phase = 'initialized';
+      if (this.answered.has(response.request_seq)) {
+        this.log(`flyte-sandbox debug adapter: a second response to request ${response.request_seq} (${response.command}) was dropped\n`);
+        return;
+      }
+      this.answered.add(response.request_seq);
+      if (response.command === 'launch') {
+        if (this.pendingLaunch?.seq === response.request_seq) this.pendingLaunch = undefined;
+        if (!response.success && this.phase === 'launching') this.phase = 'initialized';
+      }
       sendResponse(response);
     };
     for (const name of this.ownHandlers()) {
@@ -158,11 +175,18 @@ export class RequestGuard {
     const { command } = request;
     if (command === 'initialize') this.phase = 'initialized';
     else if (command === 'launch') {
+      this.pendingLaunch = request;
       this.phase = 'launching';
       const program = (request.arguments as { program?: unknown } | undefined)?.program;
       this.program = typeof program === 'string' ? program : '';
     } else if (command === 'configurationDone') this.phase = 'running';
-    else if (command === 'disconnect') this.phase = 'disconnected';
+    else if (command === 'disconnect') {
+      this.phase = 'disconnected';
+      // A launch still waiting for configurationDone would never be answered now.
+      const launch = this.pendingLaunch;
+      this.pendingLaunch = undefined;
+      if (launch) refusal(this.session)(launch as unknown as DebugProtocol.Response, 'launch: the session was disconnected before configurationDone', 1018);
+    }
   }
 
   /** A handler failed: answer its request if it has not been answered, else say so in the debug console. */

@@ -23,15 +23,25 @@ import { RuntimeMirror } from './runtimeMirror.ts';
 const GRACE_MS = 10_000;
 
 export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements RuntimeApi {
-  private child: WatchedChild;
+  /** Started on the first request: a connection that never launches costs no process. */
+  private started: WatchedChild | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; whileBusy?: () => unknown }>();
   private ended = false;
   private readonly mirror = new RuntimeMirror();
 
-  constructor(toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
+  constructor(private readonly toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
     super();
-    this.child = this.spawn(toleranceMs);
+  }
+
+  private get child(): WatchedChild {
+    this.started ??= this.spawn(this.toleranceMs);
+    return this.started;
+  }
+
+  /** Held by the sandbox right now (false before the child exists). */
+  private get busy(): boolean {
+    return !this.ended && this.started !== undefined && this.started.busy;
   }
 
   private spawn(toleranceMs: number): WatchedChild {
@@ -104,7 +114,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
 
   /** A request that only looks: while the child is held, `whileBusy` answers it instead. */
   private look<T>(method: string, whileBusy: () => T, ...args: unknown[]): Promise<T> {
-    if (!this.ended && this.child.busy) return Promise.resolve(whileBusy());
+    if (this.busy) return Promise.resolve(whileBusy());
     return this.request<T>(method, args, whileBusy);
   }
 
@@ -143,7 +153,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   continue(threadId: number, singleThread?: boolean): Promise<void> { return this.call('continue', threadId, singleThread); }
   next(threadId: number): Promise<void> { return this.call('next', threadId); }
   pause(): Promise<void> {
-    if (!this.ended && this.child.busy) {
+    if (this.busy) {
       // The child takes the request when the sandbox next pauses; the client hears back now.
       void this.call('pause').catch(() => undefined);
       this.deliver('output', [{ category: 'console', text: `the sandbox has been running Python code for ${Math.round(this.child.silentMs / 1000)} s without an external call: it pauses at the next one\n` }]);
@@ -162,6 +172,12 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   setStub(name: string, expression: string | undefined): Promise<void> { return this.call('setStub', name, expression); }
 
   async terminate(): Promise<void> {
+    if (!this.started && !this.ended) {
+      // Nothing was ever started: end the session without starting a process to do it.
+      this.ended = true;
+      this.deliver('ended', [{ status: 'error', error: { type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] } }]);
+      return;
+    }
     if (!this.ended) {
       try {
         await Promise.race([this.call('terminate'), new Promise(r => setTimeout(r, 1000))]);
@@ -169,7 +185,10 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
         // the child is gone already
       }
     }
+    const endedHere = !this.ended;
     this.ended = true;
-    this.child.stop();
+    this.started?.stop();
+    // A child held by the sandbox could not say it ended: say it for it.
+    if (endedHere) this.deliver('ended', [{ status: 'error', error: { type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] } }]);
   }
 }

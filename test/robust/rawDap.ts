@@ -171,6 +171,11 @@ export class RawDap {
     if (this.child) await this.exited;
   }
 
+  /** End our side of a socket connection without waiting. */
+  socketEnd(): void {
+    this.socket?.end();
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     this.child?.kill(signal);
   }
