@@ -13,11 +13,11 @@ Usage:
   flyte-sandbox list FILE [--json] [--python-version 3.12]
   flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE|JSON] [--stub-module FILE.js]
                     [--limits JSON|@file.json] [--externals a,b] [--raise-in-sandbox]
-                    [--forward a,b|all] [--python PATH]
+                    [--forward a,b|all] [--python PATH] [--forward-timeout SECONDS]
                     [--record FILE] [--replay FILE] [--record-mode MODE]
                     [--replay-mismatch stop|fallthrough] [--redact PATH,...]
                     [--python-version 3.12] [--json]
-  flyte-sandbox test CASSETTE.json [--json]
+  flyte-sandbox test CASSETTE.json [--inputs JSON|@file.json] [--json]
 
   --task              the task's Python name, or its Flyte name (<env>.<function>, or name=)
   --inputs            input values as JSON, or @path to a JSON file
@@ -26,6 +26,7 @@ Usage:
   --stub-module FILE  a JS file whose exported functions answer calls (isolated in QuickJS)
   --forward a,b|all   answer these calls with the real Python functions of the file
   --python PATH       the interpreter for --forward (default python3)
+  --forward-timeout S seconds a forwarded call may take before its worker is stopped (default 60; 0: no limit)
   --record FILE       write every external call of the run to a cassette
   --replay FILE       answer calls from a cassette (in recorded order; a mismatch stops the run)
   --record-mode       once | new_episodes | none | all (see the README)
@@ -40,6 +41,7 @@ Usage:
   --json              one JSON document on stdout
 
   test                re-run a cassette against the current code: does the output still match?
+                      (--inputs: the task's inputs, when the cassette's were redacted)
 
 Exit codes: 0 ok, 1 the sandboxed task failed, 2 bad usage, 3 an internal error of the debugger.`;
 
@@ -52,6 +54,7 @@ export interface CliArgs {
   stubModule?: string;
   forward?: 'all' | string[];
   python?: string;
+  forwardTimeout?: number;
   limits?: string;
   externals: string[];
   raiseInSandbox: boolean;
@@ -77,6 +80,7 @@ export function parseCli(argv: string[]): CliArgs {
         'stub-module': { type: 'string' },
         forward: { type: 'string' },
         python: { type: 'string' },
+        'forward-timeout': { type: 'string' },
         record: { type: 'string' },
         replay: { type: 'string' },
         'record-mode': { type: 'string' },
@@ -98,6 +102,12 @@ export function parseCli(argv: string[]): CliArgs {
   if (v['python-version'] !== undefined && !/^3\.1[0-4]$/.test(v['python-version'])) throw new UsageError(`--python-version must be one of 3.10, 3.11, 3.12, 3.13, 3.14; got '${v['python-version']}'`);
   if (v.python !== undefined && v.forward === undefined) throw new UsageError('--python only chooses the interpreter for --forward; add --forward a,b or --forward all');
   if (v.forward !== undefined && !v.forward.split(',').some(x => x.trim())) throw new UsageError("--forward needs function names (a,b) or 'all'");
+  let forwardTimeout: number | undefined;
+  if (v['forward-timeout'] !== undefined) {
+    if (v.forward === undefined) throw new UsageError('--forward-timeout only applies to forwarded calls; add --forward a,b or --forward all');
+    forwardTimeout = Number(v['forward-timeout']);
+    if (!/^\s*\d+(\.\d*)?\s*$/.test(v['forward-timeout']) || !Number.isFinite(forwardTimeout) || forwardTimeout > 1e9) throw new UsageError(`--forward-timeout must be a number of seconds (0 for no limit), got '${v['forward-timeout']}'`);
+  }
   return {
     command,
     file,
@@ -107,6 +117,7 @@ export function parseCli(argv: string[]): CliArgs {
     ...(v['stub-module'] !== undefined ? { stubModule: v['stub-module'] } : {}),
     ...(v.forward !== undefined ? { forward: v.forward === 'all' ? 'all' as const : v.forward.split(',').map(x => x.trim()).filter(Boolean) } : {}),
     ...(v.python !== undefined ? { python: v.python } : {}),
+    ...(forwardTimeout !== undefined ? { forwardTimeout } : {}),
     ...(v.limits !== undefined ? { limits: v.limits } : {}),
     externals: v.externals ? v.externals.split(',').map(s => s.trim()).filter(Boolean) : [],
     raiseInSandbox: v['raise-in-sandbox'] ?? false,

@@ -1,10 +1,11 @@
 /** A Python file opened for debugging: its sandboxed tasks, ready to run. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 import { TaskExtractor, type PythonVersion, type SandboxTask } from './extract/tasks.ts';
 import { Workspace } from './extract/workspace.ts';
 import type { FilePosition, PythonModule } from './python/module.ts';
+import { deepestNode, encodingProblem } from './python/sourceChecks.ts';
 
 export interface ProgramOptions {
   /** Extra import roots (the workspace folder); the file's own folder always comes first. */
@@ -20,6 +21,8 @@ export interface Program {
   tasks: SandboxTask[];
   /** Where the parser could not read the file (Python would not import it). */
   syntaxWarning?: FilePosition;
+  /** Why CPython would refuse to decode the file (and so Flyte to import it). */
+  encodingWarning?: FilePosition & { message: string };
   findTask(name?: string): SandboxTask;
 }
 
@@ -34,13 +37,24 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
   } catch (e) {
     throw new UsageError(`cannot read the file: ${(e as Error).message}`, file);
   }
-  const tasks = await new TaskExtractor(workspace, options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}).extract(module);
+  let tasks: SandboxTask[];
+  try {
+    tasks = await new TaskExtractor(workspace, options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}).extract(module);
+  } catch (e) {
+    // Our walks of the syntax tree recurse; code nested thousands deep exhausts the stack.
+    if (!(e instanceof RangeError)) throw e;
+    const { node, depth } = deepestNode(module.tree);
+    const at = module.nodePosition(node);
+    throw new UsageError(`code nested ${depth} levels deep is too deep for the debugger to analyse (CPython itself refuses more than 200 nested brackets, and Monty about as many)`, `${file}:${at.line}:${at.column}`);
+  }
+  const encoding = options.text === undefined ? encodingProblem(readFileSync(path)) : undefined;
   const err = module.syntaxError();
   return {
     file: path,
     module,
     tasks,
     ...(err ? { syntaxWarning: module.nodePosition(err) } : {}),
+    ...(encoding ? { encodingWarning: { file: path, line: encoding.line, column: encoding.column, message: `byte 0x${encoding.byte.toString(16).padStart(2, '0')} is not ${encoding.declared ? `valid in the declared encoding ${encoding.declared} nor in ` : ''}UTF-8: CPython refuses to read the file (SyntaxError), so Flyte could not import it and would never run its tasks` } } : {}),
     findTask(name?: string): SandboxTask {
       if (!tasks.length) throw new UsageError('no sandboxed task here (looked for @<env>.sandbox.orchestrator functions and orchestrator_from_str(...) assignments)', file);
       if (name === undefined) {

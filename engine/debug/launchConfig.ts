@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { checkCassetteOptions, type RecordMode } from '../cassette/setup.ts';
 import type { ReplayMismatch } from '../cassette/replay.ts';
 import { UsageError } from '../errors.ts';
+import { checkWritableFile } from '../outputFile.ts';
 import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
@@ -38,11 +39,13 @@ export interface LaunchConfig {
   redact: string[];
   forward: 'all' | string[];
   python: string;
+  /** Seconds a forwarded call may take before its worker is stopped (0: no limit). */
+  forwardTimeout?: number;
   raiseInSandbox: boolean;
   pythonVersion?: PythonVersion;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'forwardTimeout', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -53,7 +56,14 @@ function isStringList(v: unknown): v is string[] {
 /** An object, or a path (relative to cwd) to a JSON file holding one. */
 function objectOrFile(attribute: string, value: unknown, cwd: string): unknown {
   if (typeof value !== 'string') {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return parseJson(JSON.stringify(value));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      try {
+        return parseJson(JSON.stringify(value));
+      } catch (e) {
+        if (e instanceof JsonSyntaxError || e instanceof RangeError) throw new LaunchError(attribute, e instanceof JsonSyntaxError ? e.message.replace(/ at line \d+ column \d+$/, '') : 'the value is nested too deeply');
+        throw e;
+      }
+    }
     throw new LaunchError(attribute, `expected an object or the path of a JSON file, got ${JSON.stringify(value)}`);
   }
   const path = resolve(cwd, value);
@@ -75,7 +85,11 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   }
   const program = args.program;
   if (typeof program !== 'string' || !program) throw new LaunchError('program', 'the Python file to debug is required, e.g. "program": "${file}"');
-  const cwd = typeof args.cwd === 'string' ? args.cwd : isAbsolute(program) ? dirname(program) : process.cwd();
+  if (args.cwd !== undefined) {
+    if (typeof args.cwd !== 'string' || !args.cwd) throw new LaunchError('cwd', `expected the path of a folder, got ${JSON.stringify(args.cwd)}`);
+    if (!existsSync(args.cwd) || !statSync(args.cwd).isDirectory()) throw new LaunchError('cwd', `no such folder: ${resolve(args.cwd)}`);
+  }
+  const cwd = typeof args.cwd === 'string' ? resolve(args.cwd) : isAbsolute(program) ? dirname(program) : process.cwd();
   const programPath = resolve(cwd, program);
   if (!existsSync(programPath) || !statSync(programPath).isFile()) throw new LaunchError('program', `no such file: ${programPath}`);
   if (!programPath.endsWith('.py')) throw new LaunchError('program', `expected a Python (.py) file, got ${programPath}`);
@@ -129,7 +143,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   const pythonVersion = optionalString('pythonVersion');
   if (pythonVersion !== undefined && !/^3\.1[0-4]$/.test(pythonVersion)) throw new LaunchError('pythonVersion', `expected one of 3.10, 3.11, 3.12, 3.13, 3.14, got ${JSON.stringify(pythonVersion)}`);
   const stubModule = optionalString('stubModule');
-  if (stubModule !== undefined && !existsSync(resolve(cwd, stubModule))) throw new LaunchError('stubModule', `no such file: ${resolve(cwd, stubModule)}`);
+  if (stubModule !== undefined && (!existsSync(resolve(cwd, stubModule)) || !statSync(resolve(cwd, stubModule)).isFile())) throw new LaunchError('stubModule', `no such file: ${resolve(cwd, stubModule)}`);
   const record = optionalString('record');
   const replay = optionalString('replay');
   const recordMode = optionalString('recordMode') as RecordMode | undefined;
@@ -146,6 +160,20 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     throw e;
   }
   if (replay !== undefined && recordMode !== 'once' && recordMode !== 'new_episodes' && !existsSync(resolve(cwd, replay))) throw new LaunchError('replay', `no such cassette: ${resolve(cwd, replay)}`);
+  // Where the run will be recorded: found wrong only at the end, the recording would be lost.
+  const recordTo = record ?? (replay !== undefined && (recordMode === 'once' || recordMode === 'new_episodes' || recordMode === 'all') ? replay : undefined);
+  if (recordTo !== undefined) {
+    try {
+      checkWritableFile(resolve(cwd, recordTo), record !== undefined ? 'record' : 'replay');
+    } catch (e) {
+      if (e instanceof UsageError && e.where) throw new LaunchError(e.where, e.message.slice(e.where.length + 2));
+      throw e;
+    }
+  }
+  const forwardTimeout = args.forwardTimeout;
+  if (forwardTimeout !== undefined && (typeof forwardTimeout !== 'number' || !Number.isFinite(forwardTimeout) || forwardTimeout < 0 || forwardTimeout > 1e9)) {
+    throw new LaunchError('forwardTimeout', `expected a number of seconds (0 for no limit), got ${JSON.stringify(forwardTimeout)}`);
+  }
 
   const config: LaunchConfig = {
     program: programPath,
@@ -157,6 +185,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     limits,
     forward,
     python: optionalString('python') ?? 'python3',
+    ...(forwardTimeout !== undefined ? { forwardTimeout } : {}),
     raiseInSandbox: bool('raiseInSandbox', false),
     ...(optionalString('task') !== undefined ? { task: optionalString('task') } : {}),
     ...(inputs !== undefined ? { inputs } : {}),

@@ -60,6 +60,7 @@ function standardResolvers(config: LaunchConfig, task: SandboxTask, output: (tex
     module: task.module.path,
     names: config.forward,
     python: config.python,
+    ...(config.forwardTimeout !== undefined ? { timeoutMs: config.forwardTimeout * 1000 } : {}),
     onOutput: text => output(text),
     onNotice: text => output(`${text}\n`),
   });
@@ -137,8 +138,13 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
       const unknown = config.stopOnExternalCall.filter(n => n !== 'flyte_map' && !this.registry.get(n));
       if (unknown.length) throw new LaunchError('stopOnExternalCall', `${unknown.map(n => `'${n}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not an external ${this.task.name} may call (registered: ${this.registry.names().join(', ') || '(none)'})`);
     }
+    if (Array.isArray(config.forward)) {
+      const unknown = config.forward.filter(n => !this.registry.get(n));
+      if (unknown.length) throw new LaunchError('forward', `${unknown.map(n => `'${n}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not an external ${this.task.name} may call (registered: ${this.registry.names().join(', ') || '(none)'})`);
+    }
     const unusedStubs = [...config.stubs.keys()].filter(n => !this.registry.get(n));
     if (unusedStubs.length) warnings.push(`stubs for ${unusedStubs.join(', ')} will never be used: ${this.task.name} may call only ${this.registry.names().join(', ') || '(nothing)'}`);
+    if (program.encodingWarning) warnings.push(`${program.encodingWarning.file}:${program.encodingWarning.line}:${program.encodingWarning.column}: ${program.encodingWarning.message}`);
     if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
     this.breakpoints = new Breakpoints(this.task, this.registry);
     this.stubResolver = new StubResolver(new Map(config.stubs));

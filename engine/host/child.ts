@@ -69,7 +69,7 @@ async function start(o: StartOptions): Promise<void> {
   const cassette = o.cassette ? setUpCassette(o.cassette, task, buildInputs(task, inputs), text => queue({ e: 'notice', text })) : {};
   if (cassette.resolver) resolvers.push(cassette.resolver);
   const forwarder = o.forward && (o.forward === 'all' || o.forward.length)
-    ? new ForwardResolver({ module: task.module.path, names: o.forward, ...(o.python ? { python: o.python } : {}), ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}), onOutput: text => queue({ e: 'notice', text: text.replace(/\n$/, '') }), onNotice: text => queue({ e: 'notice', text }) })
+    ? new ForwardResolver({ module: task.module.path, names: o.forward, ...(o.python ? { python: o.python } : {}), ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}), ...(o.forwardTimeout !== undefined ? { timeoutMs: o.forwardTimeout * 1000 } : {}), ...(o.forwardTimeoutSettingName ? { timeoutSettingName: o.forwardTimeoutSettingName } : {}), onOutput: text => queue({ e: 'notice', text: text.replace(/\n$/, '') }), onNotice: text => queue({ e: 'notice', text }) })
     : undefined;
   if (forwarder) resolvers.push(forwarder);
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });

@@ -55,6 +55,8 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.forward !== undefined ? { forward: o.forward } : {}),
       ...(o.python !== undefined ? { python: o.python } : {}),
       ...(o.pythonSettingName !== undefined ? { pythonSettingName: o.pythonSettingName } : {}),
+      ...(o.forwardTimeout !== undefined ? { forwardTimeout: o.forwardTimeout } : {}),
+      ...(o.forwardTimeoutSettingName !== undefined ? { forwardTimeoutSettingName: o.forwardTimeoutSettingName } : {}),
       ...(o.raiseInSandbox ? { raiseInSandbox: true } : {}),
       ...(o.externals?.length ? { externals: o.externals } : {}),
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),
