@@ -174,7 +174,7 @@ export class DebugRuntime extends EventEmitter<RuntimeEvents> implements Runtime
     for (const site of this.task.callSites) if (site.name === 'flyte_map' || this.registry.get(site.name)) (callSites[site.name] ??= []).push(site.file.line);
     return {
       task: this.task.name, flyteName: this.task.flyteName, file: this.task.module.path, line: this.task.at.line, externals: this.registry.names(), warnings,
-      maxDurationSecs: config.limits.maxDurationSecs, codeHash: codeHash(this.task.code), callSites, inputNames: this.task.inputNames,
+      maxDurationSecs: config.limits.maxDurationSecs, maxMemory: config.limits.maxMemory, codeHash: codeHash(this.task.code), callSites, inputNames: this.task.inputNames,
     };
   }
 

@@ -18,6 +18,7 @@ import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { answerPings } from './childProcess.ts';
+import { boundMemory, memoryBound } from './lifetime.ts';
 import { outcomeFromWire, recordToWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
 
 const send = (m: ToParent) => process.send!(m);
@@ -58,6 +59,7 @@ function parentResolver(ask: StartOptions['ask']): Resolver | undefined {
 }
 
 async function start(o: StartOptions): Promise<void> {
+  boundMemory(memoryBound(o.limits.maxMemory));
   const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}) });
   const task = program.findTask(o.task);
   const resolvers: Resolver[] = [];

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { childEnv, exitWithParent, killTree, trackChild } from './lifetime.ts';
+import { childEnv, exitWithParent, killTree, memoryBoundHit, trackChild } from './lifetime.ts';
 
 const PING_MS = 1000;
 const NATIVE_CRASH = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGFPE']);
@@ -16,8 +16,8 @@ export interface ChildEvents {
   message(m: unknown): void;
   /** The child stopped answering and was killed. */
   unresponsive(silentMs: number): void;
-  /** The child exited on its own (a crash, unless `stop()` was called). */
-  exit(description: string, stderrTail: string): void;
+  /** The child exited on its own (a crash, unless `stop()` was called); `memory`: it stopped itself past its memory bound. */
+  exit(description: string, stderrTail: string, memory?: { rss: number; bound: number }): void;
   /** The child has missed its pings: its event loop is held (a sandbox running Python code without pausing). */
   busy?(silentMs: number): void;
   /** A busy child answered again. */
@@ -64,6 +64,11 @@ export class WatchedChild {
     this.child.on('exit', (code, signal) => {
       if (this.done) return;
       this.finish();
+      const memory = memoryBoundHit(this.stderr);
+      if (memory) {
+        this.on.exit(`stopped at ${Math.round(memory.rss / 1048576)} MiB of memory, past its bound of ${Math.round(memory.bound / 1048576)} MiB`, this.stderr.replace(/\s*flyte-sandbox: memory bound exceeded:.*$/s, '').trim(), memory);
+        return;
+      }
       this.on.exit(signal ? `killed by ${signal}${NATIVE_CRASH.has(signal) ? ': a native crash inside the interpreter (Monty), e.g. on code or a stub expression nested too deeply; the debugger itself is unaffected' : ''}` : `exit code ${code}`, this.stderr.trim());
     });
     const every = Math.min(PING_MS, Math.max(50, toleranceMs / 4));

@@ -14,6 +14,28 @@
 import type { ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 
+/**
+ * The memory bound of a sandbox process. Monty's maxMemory counts the heap
+ * it knows of and checks it after each allocation; the process also holds
+ * the allocator's overhead, what Monty does not count (measured: a list of
+ * strings reaches 678 MB of RSS when Monty counts 512 MiB, a dict of lists
+ * keeps growing past 800 MB without Monty noticing) and Node itself. So the
+ * process as a whole is stopped past maxMemory plus half of it (at least
+ * 256 MiB): Monty's own MemoryError, with its line, comes first whenever
+ * Monty sees the heap grow.
+ */
+export function memoryBound(maxMemory: number): number {
+  return maxMemory + Math.max(256 * 1024 * 1024, Math.floor(maxMemory / 2));
+}
+
+/** Why a sandbox process was stopped for its memory, for the user. */
+export function memoryHint(maxMemory: number, bound: number): string {
+  return `the debugger stops the sandbox process past ${Math.round(bound / 1048576)} MiB: its heap limit (limits.maxMemory, ${maxMemory} bytes; Flyte itself sets none) plus room for the interpreter, since Monty counts only part of what it allocates (it did not raise MemoryError itself). Monty does not say on which line the memory went`;
+}
+
+/** What a child writes on stderr, just before it stops itself, when it went past its memory bound. */
+export const MEMORY_BOUND_MARK = 'flyte-sandbox: memory bound exceeded:';
+
 /** Environment variable naming the parent's pid, for children that watch it. */
 export const PARENT_PID_ENV = 'FLYTE_SANDBOX_PARENT_PID';
 /** How often a child checks that its parent is still there. */
@@ -95,24 +117,38 @@ export function exitOnSignals(before?: (signal: string) => void): void {
 }
 
 const WATCHER = `
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
 const first = process.ppid;
 const parent = workerData.parent;
+let bound = 0;
+parentPort.on('message', m => { bound = m.bound; });
 function gone() {
   if (process.ppid !== first) return true;
   if (parent === first) return false;
   try { process.kill(parent, 0); return false; } catch (e) { return e.code === 'ESRCH'; }
 }
-const timer = setInterval(() => {
-  if (!gone()) return;
-  clearInterval(timer);
-  // The parent is gone: end the whole process group (this process leads it when it was started detached).
+function end() {
+  // End the whole process group (this process leads it when it was started detached).
   try { process.kill(-process.pid, 'SIGKILL'); } catch {}
   process.kill(process.pid, 'SIGKILL');
+}
+let ticks = 0;
+setInterval(() => {
+  if (bound) {
+    const rss = process.memoryUsage.rss();
+    if (rss > bound) {
+      // The main thread may be stuck in the interpreter: write straight to fd 2, then stop.
+      try { writeSync(2, '\\n' + workerData.mark + ' ' + rss + ' ' + bound + '\\n'); } catch {}
+      end();
+    }
+  }
+  if (++ticks % workerData.parentEvery === 0 && gone()) end();
 }, workerData.every);
 `;
 
 let watching = false;
+let watcher: Worker | undefined;
 
 /**
  * In a child: die (with its process group) as soon as the parent is gone,
@@ -125,6 +161,19 @@ export function exitWithParent(): void {
   watching = true;
   const fromEnv = Number(process.env[PARENT_PID_ENV]);
   const parent = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : process.ppid;
-  const worker = new Worker(WATCHER, { eval: true, workerData: { parent, every: PARENT_CHECK_MS }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 }, stdout: false, stderr: false });
-  worker.unref();
+  // Memory is checked every 25 ms (a bomb allocates fast), the parent every PARENT_CHECK_MS.
+  const every = 25;
+  watcher = new Worker(WATCHER, { eval: true, workerData: { parent, every, parentEvery: Math.max(1, Math.round(PARENT_CHECK_MS / every)), mark: MEMORY_BOUND_MARK }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 }, stdout: false, stderr: false });
+  watcher.unref();
+}
+
+/** In a child that watches its parent: stop this process (with a line on stderr) if its RSS goes past `bytes`. */
+export function boundMemory(bytes: number): void {
+  watcher?.postMessage({ bound: bytes });
+}
+
+/** The memory bound a child stopped itself at, read from its stderr (see MEMORY_BOUND_MARK). */
+export function memoryBoundHit(stderr: string): { rss: number; bound: number } | undefined {
+  const m = new RegExp(`${MEMORY_BOUND_MARK} (\\d+) (\\d+)`).exec(stderr);
+  return m ? { rss: Number(m[1]), bound: Number(m[2]) } : undefined;
 }

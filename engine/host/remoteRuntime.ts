@@ -17,6 +17,7 @@ import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
 import { decode, encode } from './codec.ts';
+import { memoryHint } from './lifetime.ts';
 import { RuntimeMirror } from './runtimeMirror.ts';
 
 /** Extra time past the duration limit before a silent child is killed. */
@@ -29,6 +30,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; whileBusy?: () => unknown }>();
   private ended = false;
   private readonly mirror = new RuntimeMirror();
+  private maxMemory = DEFAULT_LIMITS.maxMemory;
 
   constructor(private readonly toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
     super();
@@ -48,7 +50,9 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     return new WatchedChild('runtimeHost.js', 'runtimeChild.ts', toleranceMs, {
       message: m => this.onMessage(m as { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }),
       unresponsive: ms => this.lost('TimeoutError', `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed (the debugger's watchdog; Monty's own limit did not stop it)`),
-      exit: (how, stderr) => this.lost('SandboxCrashed', `the sandbox process exited unexpectedly (${how})${stderr ? `: ${stderr.split('\n').slice(-5).join('\n')}` : ''}`),
+      exit: (how, stderr, memory) => (memory
+        ? this.lost('MemoryError', `the sandbox process used ${Math.round(memory.rss / 1048576)} MiB and was stopped: ${memoryHint(this.maxMemory, memory.bound)}`)
+        : this.lost('SandboxCrashed', `the sandbox process exited unexpectedly (${how})${stderr ? `: ${stderr.split('\n').slice(-5).join('\n')}` : ''}`)),
       busy: () => this.answerWhileBusy(),
     });
   }
@@ -105,7 +109,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     if (this.ended) return;
     this.ended = true;
     this.deliver('output', [{ category: 'stderr', text: `${type}: ${message}\n` }]);
-    this.deliver('ended', [{ status: 'error', error: { type, message, origin: type === 'TimeoutError' ? 'limit' : 'sandbox', frames: [] } }]);
+    this.deliver('ended', [{ status: 'error', error: { type, message, origin: type === 'TimeoutError' || type === 'MemoryError' ? 'limit' : 'sandbox', frames: [] } }]);
   }
 
   private call<T>(method: string, ...args: unknown[]): Promise<T> {
@@ -135,6 +139,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     const info = await this.call<LaunchInfo>('launch', args);
     // The watchdog tolerates the run's own duration limit plus a grace period.
     this.child.toleranceMs = info.maxDurationSecs * 1000 + GRACE_MS;
+    if (info.maxMemory) this.maxMemory = info.maxMemory;
     this.mirror.launched(info);
     return info;
   }
