@@ -94,7 +94,13 @@ function whatItIs(bytes: Buffer, text: string): string {
 export function readCassette(path: string): Cassette {
   if (!existsSync(path)) throw new UsageError('no such cassette', path);
   let parsed: unknown;
-  const bytes = readFileSync(path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(err.code === 'EISDIR' ? 'is a folder, not a cassette' : `cannot read the cassette (${err.code ?? err.message})`, path);
+  }
   const text = bytes.toString('utf8');
   try {
     parsed = JSON.parse(text);

@@ -107,6 +107,23 @@ test('a source file that is not UTF-8 runs with a warning saying CPython (and so
   assert.equal(declared.stderr, '');
 });
 
+test('a folder (or an unreadable file) where a file is expected is a usage error naming the option', { timeout: 120_000 }, () => {
+  const dir = project();
+  mkdirSync(join(dir, 'adir'));
+  mkdirSync(join(dir, 'adir.py'));
+  const cases: [string[], RegExp][] = [
+    [['run', 'adir.py'], /^flyte-sandbox: adir\.py: cannot read the file: EISDIR/],
+    [['list', 'adir.py'], /^flyte-sandbox: adir\.py: cannot read the file: EISDIR/],
+    [['run', 'flow.py', '--inputs', '@adir'], /^flyte-sandbox: adir: cannot read --inputs file: EISDIR/],
+    [['run', 'flow.py', '--inputs', INPUTS, '--limits', '@adir'], /^flyte-sandbox: adir: cannot read --limits file: EISDIR/],
+    [['run', 'flow.py', '--inputs', INPUTS, '--stubs', 'adir'], /adir: cannot read --stubs file: EISDIR/],
+    [['run', 'flow.py', '--inputs', INPUTS, '--stub-module', 'adir'], /adir: cannot read the JS stubs file: EISDIR/],
+    [['run', 'flow.py', '--inputs', INPUTS, '--replay', 'adir'], /adir: is a folder, not a cassette/],
+    [['test', 'adir'], /adir: is a folder, not a cassette/],
+  ];
+  for (const [args, pattern] of cases) assertUsage(cli(args, dir), pattern, args.join(' '));
+});
+
 test('--forward-timeout sets the forward timeout the hint names; bad values are usage errors', { timeout: 120_000 }, () => {
   const dir = writeTree({
     'slow.py': flow(`
