@@ -2,8 +2,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
+import type { UnreadableCall } from './extract/codeTasks.ts';
 import { TaskExtractor, type PythonVersion, type SandboxTask } from './extract/tasks.ts';
 import { Workspace } from './extract/workspace.ts';
+import type { FlyteProfile } from './profiles.ts';
 import type { FilePosition, PythonModule } from './python/module.ts';
 import { deepestNode, encodingProblem } from './python/sourceChecks.ts';
 
@@ -11,6 +13,8 @@ export interface ProgramOptions {
   /** Extra import roots (the workspace folder); the file's own folder always comes first. */
   roots?: string[];
   pythonVersion?: PythonVersion;
+  /** The Flyte release whose semantics to reproduce (default: the default profile). */
+  profile?: FlyteProfile;
   /** Use this text instead of reading the file (an unsaved editor buffer). */
   text?: string;
 }
@@ -19,11 +23,20 @@ export interface Program {
   file: string;
   module: PythonModule;
   tasks: SandboxTask[];
+  /** Sandbox calls seen whose code the debugger cannot read, and why. */
+  unreadable: UnreadableCall[];
   /** Where the parser could not read the file (Python would not import it). */
   syntaxWarning?: FilePosition;
   /** Why CPython would refuse to decode the file (and so Flyte to import it). */
   encodingWarning?: FilePosition & { message: string };
   findTask(name?: string): SandboxTask;
+}
+
+function unreadableNote(unreadable: UnreadableCall[], name?: string): string {
+  const hit = name === undefined ? undefined : unreadable.find(u => u.assignedTo.includes(name));
+  if (hit) return `: '${name}' comes from ${hit.call} at line ${hit.at.line}, whose code the debugger cannot read: ${hit.reason}`;
+  if (!unreadable.length) return '';
+  return `; ${unreadable.length} sandbox call${unreadable.length > 1 ? 's' : ''} seen but not readable (see flyte-sandbox list)`;
 }
 
 export async function loadProgram(file: string, options: ProgramOptions = {}): Promise<Program> {
@@ -37,9 +50,12 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
   } catch (e) {
     throw new UsageError(`cannot read the file: ${(e as Error).message}`, file);
   }
-  let tasks: SandboxTask[];
+  let extracted: Awaited<ReturnType<TaskExtractor['extract']>>;
   try {
-    tasks = await new TaskExtractor(workspace, options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}).extract(module);
+    extracted = await new TaskExtractor(workspace, {
+      ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+    }).extract(module);
   } catch (e) {
     // Our walks of the syntax tree recurse; code nested thousands deep exhausts the stack.
     if (!(e instanceof RangeError)) throw e;
@@ -47,22 +63,24 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
     const at = module.nodePosition(node);
     throw new UsageError(`code nested ${depth} levels deep is too deep for the debugger to analyse (CPython itself refuses more than 200 nested brackets, and Monty about as many)`, `${file}:${at.line}:${at.column}`);
   }
+  const { tasks, unreadable } = extracted;
   const encoding = options.text === undefined ? encodingProblem(readFileSync(path)) : undefined;
   const err = module.syntaxError();
   return {
     file: path,
     module,
     tasks,
+    unreadable,
     ...(err ? { syntaxWarning: module.nodePosition(err) } : {}),
     ...(encoding ? { encodingWarning: { file: path, line: encoding.line, column: encoding.column, message: `byte 0x${encoding.byte.toString(16).padStart(2, '0')} is not ${encoding.declared ? `valid in the declared encoding ${encoding.declared} nor in ` : ''}UTF-8: CPython refuses to read the file (SyntaxError), so Flyte could not import it and would never run its tasks` } } : {}),
     findTask(name?: string): SandboxTask {
-      if (!tasks.length) throw new UsageError('no sandboxed task here (looked for @<env>.sandbox.orchestrator functions and orchestrator_from_str(...) assignments)', file);
+      if (!tasks.length) throw new UsageError(`no sandboxed task here (looked for @<env>.sandbox.orchestrator functions, orchestrator_from_str(...) assignments and orchestrate_local(...) calls)${unreadableNote(unreadable)}`, file);
       if (name === undefined) {
         if (tasks.length === 1) return tasks[0]!;
         throw new UsageError(`${tasks.length} sandboxed tasks here, say which one: ${tasks.map(t => t.name).join(', ')}`, file);
       }
       const found = tasks.find(t => t.name === name) ?? tasks.find(t => t.flyteName === name);
-      if (!found) throw new UsageError(`no sandboxed task '${name}' (found: ${tasks.map(t => (t.flyteName !== t.name ? `${t.name} (${t.flyteName})` : t.name)).join(', ')})`, file);
+      if (!found) throw new UsageError(`no sandboxed task '${name}' (found: ${tasks.map(t => (t.flyteName !== t.name ? `${t.name} (${t.flyteName})` : t.name)).join(', ')})${unreadableNote(unreadable, name)}`, file);
       return found;
     },
   };

@@ -24,12 +24,14 @@ import { Worker } from 'node:worker_threads';
  * 256 MiB): Monty's own MemoryError, with its line, comes first whenever
  * Monty sees the heap grow.
  */
-export function memoryBound(maxMemory: number): number {
+export function memoryBound(maxMemory: number | null | undefined): number {
+  // No heap limit (production's behaviour, `--no-limits`): no bound either.
+  if (maxMemory === null || maxMemory === undefined) return 0;
   return maxMemory + Math.max(256 * 1024 * 1024, Math.floor(maxMemory / 2));
 }
 
 /** Why a sandbox process was stopped for its memory, for the user. */
-export function memoryHint(maxMemory: number, bound: number): string {
+export function memoryHint(maxMemory: number | null, bound: number): string {
   return `the debugger stops the sandbox process past ${Math.round(bound / 1048576)} MiB: its heap limit (limits.maxMemory, ${maxMemory} bytes; Flyte itself sets none) plus room for the interpreter, since Monty counts only part of what it allocates (it did not raise MemoryError itself). Monty does not say on which line the memory went`;
 }
 

@@ -3,9 +3,10 @@
  * Node IPC channel). Values travel in the wire encoding (`values/wire.ts`).
  */
 import type { CassetteOptions } from '../cassette/setup.ts';
+import type { RemoteSettings } from '../resolvers/remote.ts';
 import type { RegistryEntry } from '../registry.ts';
 import type { Limits } from '../run/limits.ts';
-import { CallRecord, type CallOutcome, type ResultSource, type SandboxFailure } from '../run/outcome.ts';
+import { CallRecord, type CallOutcome, type CallRef, type ResultSource, type SandboxFailure } from '../run/outcome.ts';
 import type { RunResult } from '../run/sandboxRun.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { fromWire, toWire, type Wire } from '../values/wire.ts';
@@ -32,10 +33,14 @@ export interface StartOptions {
   raiseInSandbox?: boolean;
   externals?: string[];
   pythonVersion?: string;
+  /** The Flyte profile's id (engine/profiles.ts); default: the default profile. */
+  profile?: string;
   roots?: string[];
   /** Which calls the parent wants to answer first: all, none, or these names. */
   ask: 'all' | 'none' | string[];
   cassette?: CassetteOptions;
+  /** Calls that become runs on the Flyte cluster. */
+  remote?: RemoteSettings;
 }
 
 export type ToChild =
@@ -71,6 +76,7 @@ export interface WireRecord {
   mapParent: number | null;
   mapIndex: number | null;
   stdoutOffset: number;
+  ref?: CallRef;
 }
 
 export interface WireCall {
@@ -85,8 +91,8 @@ export interface WireCall {
 }
 
 export type WireOutcome =
-  | { kind: 'return'; value: Wire; source: ResultSource }
-  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource };
+  | { kind: 'return'; value: Wire; source: ResultSource; ref?: CallRef }
+  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource; ref?: CallRef };
 
 export interface WireResult {
   status: RunResult['status'];
@@ -101,6 +107,7 @@ export function recordToWire(r: CallRecord): WireRecord {
     seq: r.seq, function: r.function, args: toWire(r.args), kwargs: toWire(r.kwargs), status: r.status,
     result: r.status === 'returned' ? toWire(r.result) : null, error: r.error ?? null, source: r.source ?? null,
     startedUs: r.startedUs, durationUs: r.durationUs, mapParent: r.mapParent ?? null, mapIndex: r.mapIndex ?? null, stdoutOffset: r.stdoutOffset,
+    ...(r.ref ? { ref: r.ref } : {}),
   };
 }
 
@@ -112,6 +119,7 @@ export function recordFromWire(w: WireRecord, known?: CallRecord): CallRecord {
   r.error = w.error ?? undefined;
   r.source = w.source ?? undefined;
   r.durationUs = w.durationUs;
+  r.ref = w.ref;
   return r;
 }
 
@@ -121,9 +129,9 @@ export function kwargsFromWire(w: Wire): Record<string, unknown> {
 }
 
 export function outcomeToWire(o: CallOutcome): WireOutcome {
-  return o.kind === 'return' ? { kind: 'return', value: toWire(o.value), source: o.source } : o;
+  return o.kind === 'return' ? { kind: 'return', value: toWire(o.value), source: o.source, ...(o.ref ? { ref: o.ref } : {}) } : o;
 }
 
 export function outcomeFromWire(o: WireOutcome): CallOutcome {
-  return o.kind === 'return' ? { kind: 'return', value: fromWire(o.value), source: o.source } : o;
+  return o.kind === 'return' ? { kind: 'return', value: fromWire(o.value), source: o.source, ...(o.ref ? { ref: o.ref } : {}) } : o;
 }

@@ -9,16 +9,19 @@
  * so the client is never left waiting; the others wait for the child.
  */
 import { EventEmitter } from 'node:events';
-import type { StubInfo, CallAction, EvaluateResult, ExceptionDetails, LaunchInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
+import type { StubInfo, CallAction, DataBreakpointInfo, EvaluateResult, ExceptionDetails, LaunchInfo, LocalsInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, SetLocalResult, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
+import type { DataBreakpointSpec, DataBreakpointStatus } from '../debug/dataBreakpoints.ts';
 import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } from '../debug/breakpoints.ts';
 import { LaunchError } from '../debug/launchError.ts';
-import { DEFAULT_LIMITS } from '../run/limits.ts';
+import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
 import { decode, encode } from './codec.ts';
 import { memoryHint } from './lifetime.ts';
 import { RuntimeMirror } from './runtimeMirror.ts';
+import { MAX_JSON_DEPTH } from '../values/json.ts';
+import { nestingDepth } from '../values/wireCheck.ts';
 
 /** Extra time past the duration limit before a silent child is killed. */
 const GRACE_MS = 10_000;
@@ -30,9 +33,9 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; whileBusy?: () => unknown }>();
   private ended = false;
   private readonly mirror = new RuntimeMirror();
-  private maxMemory = DEFAULT_LIMITS.maxMemory;
+  private maxMemory: number | null = DEFAULT_LIMITS.maxMemory;
 
-  constructor(private readonly toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
+  constructor(private readonly toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
     super();
   }
 
@@ -136,10 +139,14 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   }
 
   async launch(args: Record<string, unknown>): Promise<LaunchInfo> {
+    // Checked here, without recursion: decoding a value nested thousands deep on the other side would overflow its stack.
+    for (const [attribute, value] of Object.entries(args ?? {})) {
+      if (nestingDepth(value) > MAX_JSON_DEPTH) throw new LaunchError(attribute, `the value is nested more than ${MAX_JSON_DEPTH} levels deep (Python's json module cannot read it either)`);
+    }
     const info = await this.call<LaunchInfo>('launch', args);
     // The watchdog tolerates the run's own duration limit plus a grace period.
-    this.child.toleranceMs = info.maxDurationSecs * 1000 + GRACE_MS;
-    if (info.maxMemory) this.maxMemory = info.maxMemory;
+    this.child.toleranceMs = info.maxDurationSecs == null ? Infinity : info.maxDurationSecs * 1000 + GRACE_MS;
+    this.maxMemory = info.maxMemory === undefined ? this.maxMemory : info.maxMemory;
     this.mirror.launched(info);
     return info;
   }
@@ -151,12 +158,18 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   threads(): Promise<ThreadInfo[]> { return this.look('threads', () => this.mirror.threads()); }
   stack(threadId: number): Promise<StackFrameInfo[]> { return this.look('stack', () => this.mirror.stack(threadId, this.child.silentMs), threadId); }
   pending(threadId: number): Promise<PendingCallInfo | undefined> { return this.look('pending', () => undefined, threadId); }
-  inputs(): Promise<Record<string, unknown>> { return this.look('inputs', () => this.mirror.inputs(), ); }
+  inputs(): Promise<Record<string, unknown>> { return this.look('inputs', () => this.mirror.inputs()); }
   calls(): Promise<CallRecord[]> { return this.look('calls', () => this.mirror.calls()); }
   stdout(): Promise<string> { return this.look('stdout', () => this.mirror.stdout()); }
-  evaluate(expression: string, threadId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId); }
+  evaluate(expression: string, threadId?: number, frameId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId, frameId); }
   continue(threadId: number, singleThread?: boolean): Promise<void> { return this.call('continue', threadId, singleThread); }
   next(threadId: number): Promise<void> { return this.call('next', threadId); }
+  stepIn(threadId: number): Promise<void> { return this.call('stepIn', threadId); }
+  stepOut(threadId: number): Promise<void> { return this.call('stepOut', threadId); }
+  frameLocals(frameId: number): Promise<LocalsInfo | undefined> { return this.look('frameLocals', () => undefined, frameId); }
+  setLocal(frameId: number, name: string, expression: string): Promise<SetLocalResult> { return this.call('setLocal', frameId, name, expression); }
+  dataBreakpointInfo(frameId: number, name: string): Promise<DataBreakpointInfo> { return this.call('dataBreakpointInfo', frameId, name); }
+  setDataBreakpoints(specs: DataBreakpointSpec[]): Promise<DataBreakpointStatus[]> { return this.call('setDataBreakpoints', specs); }
   pause(): Promise<void> {
     if (this.busy) {
       // The child takes the request when the sandbox next pauses; the client hears back now.
@@ -168,12 +181,13 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   }
   stepBack(threadId: number): Promise<void> { return this.call('stepBack', threadId); }
   reverseContinue(threadId: number): Promise<void> { return this.call('reverseContinue', threadId); }
-  restartFrame(threadId: number): Promise<void> { return this.call('restartFrame', threadId); }
+  restartFrame(threadId: number, frameId?: number): Promise<void> { return this.call('restartFrame', threadId, frameId); }
   rewindTo(seq: number): Promise<void> { return this.call('rewindTo', seq); }
   resolveCall(threadId: number, action: CallAction): Promise<void> { return this.call('resolveCall', threadId, action); }
   exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined> { return this.look('exceptionInfo', () => undefined, threadId); }
   where(threadId: number): Promise<ProbeResult | undefined> { return this.look('where', () => undefined, threadId); }
   stubs(): Promise<StubInfo[]> { return this.look('stubs', () => this.mirror.stubs()); }
+  follow(on: boolean): Promise<void> { return this.call('follow', on); }
   setStub(name: string, expression: string | undefined): Promise<void> { return this.call('setStub', name, expression); }
 
   async terminate(): Promise<void> {

@@ -36,7 +36,7 @@ runtime.on('call', r => {
   changed.set(r.seq, r);
   later();
 });
-const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'rewound', 'ended'];
+const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'rewound', 'ended', 'sites'];
 for (const name of EVENTS) {
   runtime.on(name, (...args: unknown[]) => {
     if (name === 'rewound') changed.clear();
@@ -59,7 +59,10 @@ process.on('message', (m: { t?: string; id?: number; method?: string; args?: unk
   Promise.resolve()
     .then(() => method.apply(runtime, decode(m.args as never) as unknown[]))
     .then(result => {
-      if (m.method === 'launch') boundMemory(memoryBound((result as { maxMemory?: number }).maxMemory ?? DEFAULT_MEMORY));
+      if (m.method === 'launch') {
+        const maxMemory = (result as { maxMemory?: number | null }).maxMemory;
+        boundMemory(memoryBound(maxMemory === undefined ? DEFAULT_MEMORY : maxMemory));
+      }
       flush();
       process.send!({ t: 'reply', id, ok: true, result: encode(result) });
     }, (e: unknown) => {

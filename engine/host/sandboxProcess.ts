@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_LIMITS } from '../run/limits.ts';
+import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord, SandboxFailure } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import type { Resolver } from '../run/resolvers.ts';
@@ -61,8 +61,10 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.raiseInSandbox ? { raiseInSandbox: true } : {}),
       ...(o.externals?.length ? { externals: o.externals } : {}),
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),
+      ...(o.profile ? { profile: o.profile } : {}),
       ...(o.roots ? { roots: o.roots } : {}),
       ...(o.cassette ? { cassette: o.cassette } : {}),
+      ...(o.remote ? { remote: o.remote } : {}),
     };
     return new Promise<RunResult>((resolve, reject) => {
       let settled = false;
@@ -74,7 +76,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
         resolve(result);
       };
       const failed = (error: SandboxFailure) => finish({ status: 'error', error, calls: this.calls, stdout: this.stdout, durationMs: 0 });
-      const child = new WatchedChild('sandboxHost.js', 'child.ts', limits.maxDurationSecs * 1000 + (o.graceMs ?? 10_000), {
+      const child = new WatchedChild('sandboxHost.js', 'child.ts', watchdogMs(limits, o.graceMs ?? 10_000), {
         unresponsive: ms => failed({ type: 'TimeoutError', message: `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed`, origin: 'limit', frames: [], hint: `Monty's own time limit (${limits.maxDurationSecs} s) did not stop it; the debugger's watchdog did` }),
         exit: (how, stderr, memory) => {
           if (memory) failed({ type: 'MemoryError', message: `the sandbox process used ${Math.round(memory.rss / 1048576)} MiB and was stopped`, origin: 'limit', frames: [], hint: memoryHint(limits.maxMemory, memory.bound) });

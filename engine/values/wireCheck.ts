@@ -65,3 +65,19 @@ export function wireProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): string |
   }
   return undefined;
 }
+
+/** How deeply `value` nests (lists, objects, Maps), counted without recursion; stops counting past `limit`. */
+export function nestingDepth(value: unknown, limit = MAX_JSON_DEPTH + 1): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) continue;
+    const d = depth + 1;
+    if (d > deepest) deepest = d;
+    if (deepest >= limit) return deepest;
+    const children = v instanceof Map ? [...v.values()] : Array.isArray(v) ? v : v instanceof Set ? [...v] : Object.values(v);
+    for (const c of children) stack.push([c, d]);
+  }
+  return deepest;
+}

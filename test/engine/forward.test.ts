@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { Monty } from '@pydantic/monty';
 import { loadProgram, SandboxRun, type CallOutcome, type ExternalCall } from '../../engine/index.ts';
-import { ForwardResolver, type ForwardOptions } from '../../engine/forward/forwardResolver.ts';
+import { ForwardResolver, type ForwardOptions } from '../../engine/resolvers/forward.ts';
 import { pyRepr, tuple } from '../../engine/values/python.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/forward/', import.meta.url));

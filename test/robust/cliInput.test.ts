@@ -67,7 +67,7 @@ test('limits too large to represent are usage errors naming the limit (was: inte
   const dir = project();
   for (const [limits, pattern] of [
     ['{"maxDurationSecs": 1e308}', /--limits: 'maxDurationSecs' must be at most 1000000000 \(about 31 years\), got 1e\+308/],
-    ['{"maxDurationSecs": 1e400}', /--limits: 'maxDurationSecs' must be a positive number, got Infinity/],
+    ['{"maxDurationSecs": 1e400}', /--limits: 'maxDurationSecs' must be a positive number or null \(no limit, as in production\), got Infinity/],
     ['{"maxMemory": 100000000000000000000}', /--limits: 'maxMemory' must be at most 9007199254740991/],
   ] as const) assertUsage(cli(['run', 'flow.py', '--inputs', INPUTS, '--stubs', STUB, '--limits', limits], dir), pattern, limits);
 });

@@ -24,7 +24,7 @@ const WRONG: Record<(typeof LAUNCH_ATTRIBUTES)[number], [unknown, RegExp][]> = {
   stopOnEntry: [['yes', /^stopOnEntry: expected true or false, got "yes"$/], [1, /^stopOnEntry: expected true or false, got 1$/]],
   stopOnExternalCall: [[5, /^stopOnExternalCall: expected "all", "none" or a list/], [[1], /^stopOnExternalCall: expected/]],
   externals: [['fib', /^externals: expected a list of function names, got "fib"$/], [[1], /^externals: expected a list/]],
-  limits: [[5, /^limits: expected an object or the path of a JSON file, got 5$/], [{ maxDurationSecs: 1e308 }, /^limits: 'maxDurationSecs' must be at most 1000000000/], [{ maxMemory: 'lots' }, /^limits: 'maxMemory' must be a positive integer, got "lots"$/], [{ maxRecursionDepth: 1.5 }, /^limits: 'maxRecursionDepth' must be a positive integer/]],
+  limits: [[5, /^limits: expected an object or the path of a JSON file, got 5$/], [{ maxDurationSecs: 1e308 }, /^limits: 'maxDurationSecs' must be at most 1000000000/], [{ maxMemory: 'lots' }, /^limits: 'maxMemory' must be a positive integer or null \(no limit, as in production\), got "lots"$/], [{ maxRecursionDepth: 1.5 }, /^limits: 'maxRecursionDepth' must be a positive integer/]],
   record: [[5, /^record: expected a non-empty string, got 5$/]],
   replay: [[5, /^replay: expected a non-empty string, got 5$/], ['/nonexistent.json', /^replay: no such cassette/]],
   recordMode: [[5, /^recordMode: expected a non-empty string, got 5$/]],
@@ -35,6 +35,14 @@ const WRONG: Record<(typeof LAUNCH_ATTRIBUTES)[number], [unknown, RegExp][]> = {
   forwardTimeout: [['10', /^forwardTimeout: expected a number of seconds \(0 for no limit\), got "10"$/], [-1, /^forwardTimeout: expected a number of seconds/]],
   raiseInSandbox: [['no', /^raiseInSandbox: expected true or false, got "no"$/]],
   pythonVersion: [[3.12, /^pythonVersion: expected a non-empty string, got 3\.12$/], ['2.7', /^pythonVersion: expected one of 3\.10/]],
+  flyteProfile: [[2.6, /^flyteProfile: expected a non-empty string, got 2\.6$/], ['1.0', /^flyteProfile: unknown Flyte profile "1\.0"/]],
+  instrument: [['yes', /^instrument: expected true or false, got "yes"$/]],
+  remote: [[5, /^remote: expected "all" or a list of function names, got 5$/]],
+  project: [[5, /^project: expected a non-empty string, got 5$/], ['p', /^project: only applies to calls forwarded to the cluster/]],
+  domain: [[[], /^domain: expected a non-empty string, got \[\]$/]],
+  flyteConfig: [[5, /^flyteConfig: expected a non-empty string, got 5$/], ['/nonexistent.yaml', /^flyteConfig: no such file/]],
+  remoteMaxInFlight: [[0, /^remoteMaxInFlight: expected a whole number of 1 or more, got 0$/]],
+  stopAtCall: [['3', /^stopAtCall: expected a whole number of 1 or more, got "3"$/]],
   cwd: [[5, /^cwd: expected the path of a folder, got 5$/], [[], /^cwd: expected the path of a folder, got \[\]$/], ['', /^cwd: expected the path of a folder, got ""$/], ['/nonexistent/folder', /^cwd: no such folder: \/nonexistent\/folder$/]],
 };
 
