@@ -23,6 +23,8 @@ export interface Program {
   file: string;
   module: PythonModule;
   tasks: SandboxTask[];
+  /** The parsed files the extraction looked at (this one and the workspace files it imports). */
+  workspace: Workspace;
   /** Sandbox calls seen whose code the debugger cannot read, and why. */
   unreadable: UnreadableCall[];
   /** Where the parser could not read the file (Python would not import it). */
@@ -70,6 +72,7 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
     file: path,
     module,
     tasks,
+    workspace,
     unreadable,
     ...(err ? { syntaxWarning: module.nodePosition(err) } : {}),
     ...(encoding ? { encodingWarning: { file: path, line: encoding.line, column: encoding.column, message: `byte 0x${encoding.byte.toString(16).padStart(2, '0')} is not ${encoding.declared ? `valid in the declared encoding ${encoding.declared} nor in ` : ''}UTF-8: CPython refuses to read the file (SyntaxError), so Flyte could not import it and would never run its tasks` } } : {}),
