@@ -136,7 +136,7 @@ test('boundary values cross both ways: NaN, infinities, big ints, bytes, non-str
   assert.match(r.stdout, /#3 val\(2\) -> 1267650600228229401496703205376/);
   assert.match(r.stdout, /#4 val\(3\) -> b'\\x00\\xff'/);
   assert.match(r.stdout, /#5 val\(4\) -> \{1: 'a', \(1, 2\): 'b'\}/);
-  assert.match(r.stdout, /KeyError: 'path'\n  hint: the stub result for val\(\) holds a malformed File/, 'a File without its path fails the run as Flyte would');
+  assert.match(r.stdout, /KeyError: 'path'\n {2}hint: the stub result for val\(\) holds a malformed File/, 'a File without its path fails the run as Flyte would');
   const inputs = cli('values', '{"n": NaN}');
   assert.equal(inputs.code, 2);
   assert.match(inputs.stderr, /--inputs: malformed JSON: unexpected character "N" at line 1 column 7/);
