@@ -16,12 +16,12 @@ Usage:
   flyte-sandbox list FILE [--json] [--python-version 3.12] [--flyte-profile 2.6] [--python PATH]
   flyte-sandbox run FILE [--task NAME] [--inputs JSON|@file.json] [--stubs FILE|JSON] [--stub-module FILE.js]
                     [--limits JSON|@file.json] [--no-limits] [--externals a,b] [--raise-in-sandbox]
-                    [--forward a,b|all] [--python PATH]
+                    [--forward a,b|all] [--python PATH] [--forward-timeout SECONDS]
                     [--remote a,b|all [--project P] [--domain D] [--config PATH] [--remote-max-in-flight N]]
                     [--record FILE] [--replay FILE] [--record-mode MODE]
                     [--replay-mismatch stop|fallthrough] [--redact PATH,...]
                     [--python-version 3.12] [--flyte-profile 2.6] [--json]
-  flyte-sandbox test CASSETTE.json [--json]
+  flyte-sandbox test CASSETTE.json [--inputs JSON|@file.json] [--json]
   flyte-sandbox debug FILE [--task NAME] [--inputs ...] [--stubs ...] [--stop-on-calls] [run's other options]
   flyte-sandbox import-run RUN|URL --program FILE.py [--task NAME] [--python PATH]
                     [--project P] [--domain D] [--config PATH] --out CASSETTE.json
@@ -35,6 +35,7 @@ Usage:
   --forward a,b|all   answer these calls with the real Python functions of the file
   --python PATH       the interpreter for --forward and --remote (default python3); also asked which
                       flyte is installed
+  --forward-timeout S seconds a forwarded call may take before its worker is stopped (default 60; 0: no limit)
   --remote a,b|all    run these calls for real on the Flyte cluster (one run each), through
                       flyte in --python's interpreter; --project, --domain, --config choose where
   --remote-max-in-flight N  cluster runs in flight at most (default 8; flyte_map's concurrency also holds)
@@ -55,6 +56,7 @@ Usage:
   --json              one JSON document on stdout
 
   test                re-run a cassette against the current code: does the output still match?
+                      (--inputs: the task's inputs, when the cassette's were redacted)
   debug               a pdb-style prompt (b, c, n, s, r, p, l, w, u, d, !return, q; h for all), stopped
                       before the first line; --stop-on-calls also stops at every external call
   import-run          read a production run (name or URL) with flyte and write it as a cassette
@@ -71,6 +73,7 @@ export interface CliArgs {
   stubModule?: string;
   forward?: 'all' | string[];
   python?: string;
+  forwardTimeout?: number;
   limits?: string;
   noLimits?: boolean;
   flyteProfile?: string;
@@ -101,6 +104,7 @@ export function parseCli(argv: string[]): CliArgs {
         'stub-module': { type: 'string' },
         forward: { type: 'string' },
         python: { type: 'string' },
+        'forward-timeout': { type: 'string' },
         remote: { type: 'string' },
         project: { type: 'string' },
         domain: { type: 'string' },
@@ -131,6 +135,12 @@ export function parseCli(argv: string[]): CliArgs {
   const v = parsed.values;
   if (v['python-version'] !== undefined && !/^3\.1[0-4]$/.test(v['python-version'])) throw new UsageError(`--python-version must be one of 3.10, 3.11, 3.12, 3.13, 3.14; got '${v['python-version']}'`);
   if (v.forward !== undefined && !v.forward.split(',').some(x => x.trim())) throw new UsageError("--forward needs function names (a,b) or 'all'");
+  let forwardTimeout: number | undefined;
+  if (v['forward-timeout'] !== undefined) {
+    if (v.forward === undefined) throw new UsageError('--forward-timeout only applies to forwarded calls; add --forward a,b or --forward all');
+    forwardTimeout = Number(v['forward-timeout']);
+    if (!/^\s*\d+(\.\d*)?\s*$/.test(v['forward-timeout']) || !Number.isFinite(forwardTimeout) || forwardTimeout > 1e9) throw new UsageError(`--forward-timeout must be a number of seconds (0 for no limit), got '${v['forward-timeout']}'`);
+  }
   const remote = remoteSettings(v);
   return {
     command,
@@ -141,6 +151,7 @@ export function parseCli(argv: string[]): CliArgs {
     ...(v['stub-module'] !== undefined ? { stubModule: v['stub-module'] } : {}),
     ...(v.forward !== undefined ? { forward: v.forward === 'all' ? 'all' as const : v.forward.split(',').map(x => x.trim()).filter(Boolean) } : {}),
     ...(v.python !== undefined ? { python: v.python } : {}),
+    ...(forwardTimeout !== undefined ? { forwardTimeout } : {}),
     ...(v.limits !== undefined ? { limits: v.limits } : {}),
     ...(v['no-limits'] ? { noLimits: true } : {}),
     ...(v['flyte-profile'] !== undefined ? { flyteProfile: v['flyte-profile'] } : {}),

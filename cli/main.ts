@@ -2,10 +2,15 @@
 import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { readCassette } from '../engine/cassette/format.ts';
+import { same } from '../engine/cassette/matcher.ts';
+import { redactedParts } from '../engine/cassette/redact.ts';
 import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/setup.ts';
-import { buildInputs, cassetteInputs, chooseProfile, DEFAULT_LIMITS, loadProgram, loadStubs, NO_LIMITS, profileLine, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type ProfileChoice, type PythonVersion, type RunResult } from '../engine/index.ts';
+import { buildInputs, cassetteInputs, chooseProfile, DEFAULT_LIMITS, loadProgram, NO_LIMITS, profileLine, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type ProfileChoice, type PythonVersion, type RunResult } from '../engine/index.ts';
+import { checkWritableFile } from '../engine/outputFile.ts';
+import { dictEntries, isDict } from '../engine/values/python.ts';
+import { fromWire, toWire } from '../engine/values/wire.ts';
+import { killAllChildren } from '../engine/host/lifetime.ts';
 import { versionText } from './version.ts';
-import { fromWire } from '../engine/values/wire.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
 import { debugCommand } from './debugger.ts';
 import { callLine, describeProgram, formatFailure, profileJson, programJson, runJson } from './format.ts';
@@ -31,9 +36,42 @@ async function list(args: CliArgs, out: (s: string) => void): Promise<number> {
   return 0;
 }
 
+/**
+ * The names a stubs file or object answers, read without compiling its Python: that happens in the
+ * sandbox child, where a native crash of the interpreter (a hostile expression) is contained.
+ */
+async function stubNames(stubs: unknown): Promise<string[]> {
+  const value = typeof stubs === 'string' ? await jsonArgument(`@${stubs}`, '--stubs') : stubs;
+  return isDict(value) ? dictEntries(value).map(([k]) => String(k)) : [];
+}
+
+/** The run in progress, and the signal that interrupted it (Ctrl-C). */
+let running: SandboxProcess | undefined;
+let interrupted: number | undefined;
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+/**
+ * A first Ctrl-C (or SIGTERM) stops the run the way a debug session is stopped: the sandbox
+ * child ends its run (a cassette being recorded is written, status incomplete) and is killed if
+ * it cannot answer; the CLI then exits with 128 + the signal. A second one ends everything now.
+ * Either way no child outlives the CLI (see engine/host/lifetime.ts).
+ */
+for (const [name, number] of Object.entries(SIGNALS)) {
+  process.on(name, () => {
+    if (interrupted !== undefined || !running) {
+      killAllChildren();
+      process.exit(128 + number);
+    }
+    interrupted = number;
+    process.stderr.write(`flyte-sandbox: ${name}: stopping the run\n`);
+    running.stop();
+  });
+}
+
 /** Run the sandbox in a child process the CLI can always kill (see ARCHITECTURE.md), printing as it goes. */
 async function execute(options: ProcessRunOptions, args: CliArgs, out: (s: string) => void): Promise<RunResult> {
   const sandboxRun = new SandboxProcess({ ...options, onNotice: text => process.stderr.write(`${text}\n`) });
+  running = sandboxRun;
   if (!args.json) {
     sandboxRun.on('result', r => out(callLine(r)));
     sandboxRun.on('output', text => process.stdout.write(text));
@@ -45,6 +83,9 @@ const CASSETTE_FLAGS: Record<string, string> = { record: '--record', replay: '--
 
 function cassetteOptions(o: CassetteOptions): CassetteOptions {
   checkCassetteOptions(o, name => CASSETTE_FLAGS[name] ?? name);
+  // Checked now: found only when the run is over, the recording would be lost.
+  const recordTo = o.record ?? (o.recordMode === 'once' || o.recordMode === 'new_episodes' || o.recordMode === 'all' ? o.replay : undefined);
+  if (recordTo !== undefined) checkWritableFile(resolve(recordTo), o.record !== undefined ? '--record' : '--replay');
   return { ...o, ...(o.record ? { record: resolve(o.record) } : {}), ...(o.replay ? { replay: resolve(o.replay) } : {}) };
 }
 
@@ -55,6 +96,10 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
   if (program.syntaxWarning) {
     const w = program.syntaxWarning;
     process.stderr.write(`warning: ${relative(process.cwd(), w.file)}:${w.line}: Python cannot parse this line, so importing the module would fail in production and Flyte would never run ${task.name}\n`);
+  }
+  if (program.encodingWarning) {
+    const w = program.encodingWarning;
+    process.stderr.write(`warning: ${relative(process.cwd(), w.file)}:${w.line}:${w.column}: ${w.message}\n`);
   }
   const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : args.cassette.replay && (args.cassette.recordMode === undefined || args.cassette.recordMode === 'none' || existsSync(resolve(args.cassette.replay))) ? cassetteInputs(resolve(args.cassette.replay), text => process.stderr.write(`${text}\n`)) : undefined;
   const needed = task.inputs.filter(i => !(i.default && 'value' in i.default && task.profile.interfaceDefaults));
@@ -67,8 +112,7 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
   if (args.stubs !== undefined) {
     const inline = args.stubs.trimStart().startsWith('{');
     stubs = inline ? await jsonArgument(args.stubs, '--stubs') : resolve(args.stubs);
-    const parsed = await loadStubs(stubs);
-    const unknown = [...parsed.keys()].filter(n => !task.registry.get(n) && !args.externals.includes(n));
+    const unknown = (await stubNames(stubs)).filter(n => !task.registry.get(n) && !args.externals.includes(n));
     if (unknown.length) process.stderr.write(`warning: ${inline ? '--stubs' : args.stubs}: stub${unknown.length > 1 ? 's' : ''} for ${unknown.join(', ')} will never be used: ${task.name} may call only ${task.registry.names().join(', ') || '(nothing)'}\n`);
   }
   if (args.stubModule !== undefined && !existsSync(args.stubModule)) throw new UsageError('no such file', args.stubModule);
@@ -92,7 +136,8 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     ...(args.stubModule !== undefined ? { stubModule: resolve(args.stubModule) } : {}),
     ...(args.forward !== undefined ? { forward: args.forward } : {}),
     ...(args.python !== undefined ? { python: args.python } : {}),
-    ...(args.forward !== undefined ? { pythonSettingName: '--python' } : {}),
+    ...(args.forward !== undefined ? { pythonSettingName: '--python', forwardTimeoutSettingName: '--forward-timeout' } : {}),
+    ...(args.forwardTimeout !== undefined ? { forwardTimeout: args.forwardTimeout } : {}),
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
     profile: choice.profile.id,
     ...(Object.keys(cassette).length ? { cassette } : {}),
@@ -109,12 +154,18 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
 async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
   const path = resolve(args.file!);
   const cassette = readCassette(path);
+  if (cassette.status !== 'ok' && cassette.status !== 'error') {
+    throw new UsageError(`this cassette is ${cassette.status === 'incomplete' ? 'incomplete: the run it recorded was stopped before it ended (Ctrl-C, a closed debug session, or a recording still in progress)' : `of unknown status ${JSON.stringify(cassette.status)}`}, so it holds no result to compare with (${cassette.calls.length} calls recorded); record it again from a run that finishes`, path);
+  }
   const program = resolve(dirname(path), cassette.file);
+  const hidden = redactedParts(cassette.inputs);
+  if (hidden.length && args.inputs === undefined) throw new UsageError(`the inputs ${hidden.join(', ')} were redacted when this cassette was recorded: give all the inputs again with --inputs`, path);
+  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : fromWire(cassette.inputs);
   let notReplayed = 0;
   const result = await new SandboxProcess({
     file: program,
     task: cassette.task,
-    inputs: fromWire(cassette.inputs),
+    inputs,
     cassette: { replay: path, recordMode: 'none', replayMismatch: 'stop' },
     onNotice: text => {
       const m = /(\d+) recorded call\(s\) were not replayed/.exec(text);
@@ -125,7 +176,7 @@ async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
   const recordedOutput = cassette.status === 'ok' ? pyRepr(fromWire(cassette.output)) : undefined;
   const problems: string[] = [];
   if (result.status !== (cassette.status === 'ok' ? 'ok' : 'error')) problems.push(`status: recorded ${cassette.status}, now ${result.status}${result.error ? ` (${result.error.type}: ${result.error.message})` : ''}`);
-  else if (result.status === 'ok' && pyRepr(result.output) !== recordedOutput) problems.push(`output: recorded ${recordedOutput}, now ${pyRepr(result.output)}`);
+  else if (result.status === 'ok' && !same(cassette.output, toWire(result.output))) problems.push(`output: recorded ${recordedOutput}, now ${pyRepr(result.output)}`);
   else if (result.status === 'error' && (result.error!.type !== cassette.error?.type || result.error!.message !== cassette.error?.message)) problems.push(`error: recorded ${cassette.error?.type}: ${cassette.error?.message}, now ${result.error!.type}: ${result.error!.message}`);
   if (notReplayed) problems.push(`${notReplayed} recorded call(s) were not made`);
   const replayed = result.calls.filter(c => c.source === 'cassette').length;
@@ -164,4 +215,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = interrupted !== undefined ? 128 + interrupted : code;

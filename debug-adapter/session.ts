@@ -14,6 +14,7 @@ import type { CallRecord } from '../engine/run/outcome.ts';
 import { pyRepr } from '../engine/values/python.ts';
 import { toWire } from '../engine/values/wire.ts';
 import { callSummary, type CallSummary } from './callSummary.ts';
+import { refusal, RequestGuard } from './requestGuard.ts';
 import { truncate, VariableStore } from './values.ts';
 
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
@@ -34,9 +35,12 @@ export class FlyteSandboxSession extends DebugSession {
   /** Send exact values with each call (the IO panel asks for them, to show and export them). */
   private followValues = false;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Every request answered, in any order and with any arguments (see requestGuard.ts). */
+  private readonly guard = new RequestGuard(this);
 
   constructor(private readonly runtime: RuntimeApi) {
     super();
+    this.guard.install();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     runtime.on('stopped', s => this.onStopped(s));
@@ -74,6 +78,10 @@ export class FlyteSandboxSession extends DebugSession {
       this.sendEvent(new ExitedEvent(end.status === 'ok' ? 0 : 1));
       this.sendEvent(new TerminatedEvent());
     });
+  }
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (this.guard.admit(request, refusal(this))) super.dispatchRequest(request);
   }
 
   /** Calls go to the client in batches (the IO panel follows them live without a message per call). */

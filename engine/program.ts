@@ -1,5 +1,5 @@
 /** A Python file opened for debugging: its sandboxed tasks, ready to run. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 import type { UnreadableCall } from './extract/codeTasks.ts';
@@ -7,6 +7,7 @@ import { TaskExtractor, type PythonVersion, type SandboxTask } from './extract/t
 import { Workspace } from './extract/workspace.ts';
 import type { FlyteProfile } from './profiles.ts';
 import type { FilePosition, PythonModule } from './python/module.ts';
+import { deepestNode, encodingProblem } from './python/sourceChecks.ts';
 
 export interface ProgramOptions {
   /** Extra import roots (the workspace folder); the file's own folder always comes first. */
@@ -28,6 +29,8 @@ export interface Program {
   unreadable: UnreadableCall[];
   /** Where the parser could not read the file (Python would not import it). */
   syntaxWarning?: FilePosition;
+  /** Why CPython would refuse to decode the file (and so Flyte to import it). */
+  encodingWarning?: FilePosition & { message: string };
   findTask(name?: string): SandboxTask;
 }
 
@@ -49,10 +52,21 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
   } catch (e) {
     throw new UsageError(`cannot read the file: ${(e as Error).message}`, file);
   }
-  const { tasks, unreadable } = await new TaskExtractor(workspace, {
-    ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}),
-    ...(options.profile ? { profile: options.profile } : {}),
-  }).extract(module);
+  let extracted: Awaited<ReturnType<TaskExtractor['extract']>>;
+  try {
+    extracted = await new TaskExtractor(workspace, {
+      ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+    }).extract(module);
+  } catch (e) {
+    // Our walks of the syntax tree recurse; code nested thousands deep exhausts the stack.
+    if (!(e instanceof RangeError)) throw e;
+    const { node, depth } = deepestNode(module.tree);
+    const at = module.nodePosition(node);
+    throw new UsageError(`code nested ${depth} levels deep is too deep for the debugger to analyse (CPython itself refuses more than 200 nested brackets, and Monty about as many)`, `${file}:${at.line}:${at.column}`);
+  }
+  const { tasks, unreadable } = extracted;
+  const encoding = options.text === undefined ? encodingProblem(readFileSync(path)) : undefined;
   const err = module.syntaxError();
   return {
     file: path,
@@ -61,6 +75,7 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
     workspace,
     unreadable,
     ...(err ? { syntaxWarning: module.nodePosition(err) } : {}),
+    ...(encoding ? { encodingWarning: { file: path, line: encoding.line, column: encoding.column, message: `byte 0x${encoding.byte.toString(16).padStart(2, '0')} is not ${encoding.declared ? `valid in the declared encoding ${encoding.declared} nor in ` : ''}UTF-8: CPython refuses to read the file (SyntaxError), so Flyte could not import it and would never run its tasks` } } : {}),
     findTask(name?: string): SandboxTask {
       if (!tasks.length) throw new UsageError(`no sandboxed task here (looked for @<env>.sandbox.orchestrator functions, orchestrator_from_str(...) assignments and orchestrate_local(...) calls)${unreadableNote(unreadable)}`, file);
       if (name === undefined) {

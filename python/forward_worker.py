@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import threading
+import time
 import traceback
 
 IO_TYPE_KEY = "__flyte_io_type__"
@@ -378,7 +379,31 @@ def read_requests(loop, queue):
     loop.call_soon_threadsafe(queue.put_nowait, b"")
 
 
+def exit_with_parent():
+    """A thread of its own: when the debugger's process is gone, so is this one, even while user code
+    holds the main thread (a forwarded call that burns CPU or never returns). The process that started
+    us may be a wrapper (a venv shim that runs python as its child): then the debugger's pid, from the
+    environment, is watched as well."""
+    first_parent = os.getppid()
+    try:
+        debugger = int(os.environ.get("FLYTE_SANDBOX_PARENT_PID", "0"))
+    except ValueError:
+        debugger = 0
+    while True:
+        if os.getppid() != first_parent:
+            os._exit(1)
+        if debugger and debugger != first_parent:
+            try:
+                os.kill(debugger, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:
+                pass
+        time.sleep(0.25)
+
+
 async def main():
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     loop = asyncio.get_running_loop()
     lines = asyncio.Queue()
     threading.Thread(target=read_requests, args=(loop, lines), daemon=True).start()

@@ -23,7 +23,8 @@ export interface LiveCall {
   kwargs: Wire;
 }
 
-function same(recorded: Wire, live: Wire): boolean {
+/** Equal in the wire encoding, a redacted recorded part matching anything. */
+export function same(recorded: Wire, live: Wire): boolean {
   if (isRedacted(recorded)) return true;
   if (recorded === null || live === null || typeof recorded !== 'object' || typeof live !== 'object') return recorded === live;
   if (Array.isArray(recorded) || Array.isArray(live)) {

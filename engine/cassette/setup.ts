@@ -51,7 +51,7 @@ export function setUpCassette(o: CassetteOptions, task: SandboxTask, inputs: Rec
     else if (cassette.codeHash !== codeHash(task.code)) notice(`cassette ${path}: the task's code changed since it was recorded (${cassette.recordedAt}); calls are still matched one by one`);
     return new CassetteResolver(cassette, { mismatch: fallthrough ? 'fallthrough' : mismatch, ordered, notice, ...(signatures ? { signatures } : {}) });
   };
-  const recorder = (path: string) => new CassetteRecorder(path, task, inputs, o.redact ?? []);
+  const recorder = (path: string) => new CassetteRecorder(path, task, inputs, o.redact ?? [], notice);
   const path = o.replay ?? o.record;
   switch (o.recordMode) {
     case 'once':

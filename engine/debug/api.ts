@@ -65,6 +65,8 @@ export interface LaunchInfo {
   warnings: string[];
   /** The run's duration limit (a watchdog outside the runtime tolerates this much silence). */
   maxDurationSecs: number | null;
+  /** The run's heap limit (the process hosting the runtime is bounded a little above it); null: none. */
+  maxMemory?: number | null;
   /** Identifies the code a cassette was recorded from. */
   codeHash: string;
   /** Lines each external is called from (static: a call's own line is known only when it is probed). */

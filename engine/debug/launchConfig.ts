@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { checkCassetteOptions, type RecordMode } from '../cassette/setup.ts';
 import type { ReplayMismatch } from '../resolvers/cassette.ts';
 import { UsageError } from '../errors.ts';
+import { checkWritableFile } from '../outputFile.ts';
 import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
 import { profileById, profileChoices } from '../profiles.ts';
@@ -40,6 +41,8 @@ export interface LaunchConfig extends ProductionLaunchConfig {
   redact: string[];
   forward: 'all' | string[];
   python: string;
+  /** Seconds a forwarded call may take before its worker is stopped (0: no limit). */
+  forwardTimeout?: number;
   raiseInSandbox: boolean;
   pythonVersion?: PythonVersion;
   /** Run the instrumented copy of the code (locals, line stops); false: stop only at external calls. */
@@ -50,7 +53,7 @@ export interface LaunchConfig extends ProductionLaunchConfig {
   pythonConfigured: boolean;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'flyteProfile', 'cwd', 'instrument', ...PRODUCTION_ATTRIBUTES] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'forwardTimeout', 'raiseInSandbox', 'pythonVersion', 'flyteProfile', 'cwd', 'instrument', ...PRODUCTION_ATTRIBUTES] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -63,7 +66,14 @@ function objectOrFile(attribute: string, value: unknown, cwd: string): unknown {
   if (typeof value !== 'string') {
     // A dict already read with the engine's JSON reader (the terminal debugger) keeps its key order and big ints.
     if (value instanceof Map) return value;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return parseJson(JSON.stringify(value));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      try {
+        return parseJson(JSON.stringify(value));
+      } catch (e) {
+        if (e instanceof JsonSyntaxError || e instanceof RangeError) throw new LaunchError(attribute, e instanceof JsonSyntaxError ? e.message.replace(/ at line \d+ column \d+$/, '') : 'the value is nested too deeply');
+        throw e;
+      }
+    }
     throw new LaunchError(attribute, `expected an object or the path of a JSON file, got ${JSON.stringify(value)}`);
   }
   const path = resolve(cwd, value);
@@ -85,7 +95,11 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   }
   const program = args.program;
   if (typeof program !== 'string' || !program) throw new LaunchError('program', 'the Python file to debug is required, e.g. "program": "${file}"');
-  const cwd = typeof args.cwd === 'string' ? args.cwd : isAbsolute(program) ? dirname(program) : process.cwd();
+  if (args.cwd !== undefined) {
+    if (typeof args.cwd !== 'string' || !args.cwd) throw new LaunchError('cwd', `expected the path of a folder, got ${JSON.stringify(args.cwd)}`);
+    if (!existsSync(args.cwd) || !statSync(args.cwd).isDirectory()) throw new LaunchError('cwd', `no such folder: ${resolve(args.cwd)}`);
+  }
+  const cwd = typeof args.cwd === 'string' ? resolve(args.cwd) : isAbsolute(program) ? dirname(program) : process.cwd();
   const programPath = resolve(cwd, program);
   if (!existsSync(programPath) || !statSync(programPath).isFile()) throw new LaunchError('program', `no such file: ${programPath}`);
   if (!programPath.endsWith('.py')) throw new LaunchError('program', `expected a Python (.py) file, got ${programPath}`);
@@ -141,7 +155,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   const flyteProfile = optionalString('flyteProfile');
   if (flyteProfile !== undefined && !profileById(flyteProfile)) throw new LaunchError('flyteProfile', `unknown Flyte profile ${JSON.stringify(flyteProfile)} (known: ${profileChoices()})`);
   const stubModule = optionalString('stubModule');
-  if (stubModule !== undefined && !existsSync(resolve(cwd, stubModule))) throw new LaunchError('stubModule', `no such file: ${resolve(cwd, stubModule)}`);
+  if (stubModule !== undefined && (!existsSync(resolve(cwd, stubModule)) || !statSync(resolve(cwd, stubModule)).isFile())) throw new LaunchError('stubModule', `no such file: ${resolve(cwd, stubModule)}`);
   const record = optionalString('record');
   const replay = optionalString('replay');
   const recordMode = optionalString('recordMode') as RecordMode | undefined;
@@ -158,6 +172,20 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     throw e;
   }
   if (replay !== undefined && recordMode !== 'once' && recordMode !== 'new_episodes' && !existsSync(resolve(cwd, replay))) throw new LaunchError('replay', `no such cassette: ${resolve(cwd, replay)}`);
+  // Where the run will be recorded: found wrong only at the end, the recording would be lost.
+  const recordTo = record ?? (replay !== undefined && (recordMode === 'once' || recordMode === 'new_episodes' || recordMode === 'all') ? replay : undefined);
+  if (recordTo !== undefined) {
+    try {
+      checkWritableFile(resolve(cwd, recordTo), record !== undefined ? 'record' : 'replay');
+    } catch (e) {
+      if (e instanceof UsageError && e.where) throw new LaunchError(e.where, e.message.slice(e.where.length + 2));
+      throw e;
+    }
+  }
+  const forwardTimeout = args.forwardTimeout;
+  if (forwardTimeout !== undefined && (typeof forwardTimeout !== 'number' || !Number.isFinite(forwardTimeout) || forwardTimeout < 0 || forwardTimeout > 1e9)) {
+    throw new LaunchError('forwardTimeout', `expected a number of seconds (0 for no limit), got ${JSON.stringify(forwardTimeout)}`);
+  }
 
   const config: LaunchConfig = {
     program: programPath,
@@ -169,6 +197,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     limits,
     forward,
     python: optionalString('python') ?? 'python3',
+    ...(forwardTimeout !== undefined ? { forwardTimeout } : {}),
     pythonConfigured: optionalString('python') !== undefined,
     ...(flyteProfile !== undefined ? { flyteProfile } : {}),
     raiseInSandbox: bool('raiseInSandbox', false),

@@ -77,8 +77,13 @@ export async function prepareLaunch(args: Record<string, unknown>, hooks: Runtim
     const unknown = config.stopOnExternalCall.filter(n => n !== 'flyte_map' && !registry.get(n));
     if (unknown.length) throw new LaunchError('stopOnExternalCall', `${unknown.map(n => `'${n}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not an external ${task.name} may call (registered: ${registry.names().join(', ') || '(none)'})`);
   }
+  if (Array.isArray(config.forward)) {
+    const unknown = config.forward.filter(n => !registry.get(n));
+    if (unknown.length) throw new LaunchError('forward', `${unknown.map(n => `'${n}'`).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not an external ${task.name} may call (registered: ${registry.names().join(', ') || '(none)'})`);
+  }
   const unusedStubs = [...config.stubs.keys()].filter(n => !registry.get(n));
   if (unusedStubs.length) warnings.push(`stubs for ${unusedStubs.join(', ')} will never be used: ${task.name} may call only ${registry.names().join(', ') || '(nothing)'}`);
+  if (program.encodingWarning) warnings.push(`${program.encodingWarning.file}:${program.encodingWarning.line}:${program.encodingWarning.column}: ${program.encodingWarning.message}`);
   if (program.syntaxWarning) warnings.push(`${program.syntaxWarning.file}:${program.syntaxWarning.line}: Python cannot parse this line, so importing the module would fail in production`);
   const breakpoints = new Breakpoints(task, registry);
   const chain = await buildDebugResolvers(config, task, inputValues, notice, hooks.resolvers);
@@ -88,7 +93,7 @@ export async function prepareLaunch(args: Record<string, unknown>, hooks: Runtim
   notice(profileLine(choice));
   const info: LaunchInfo = {
     task: task.name, flyteName: task.flyteName, file: task.module.path, line: task.at.line, externals: registry.names(), warnings,
-    maxDurationSecs: config.limits.maxDurationSecs, codeHash: codeHash(task.code), callSites, inputNames: task.inputNames,
+    maxDurationSecs: config.limits.maxDurationSecs, maxMemory: config.limits.maxMemory, codeHash: codeHash(task.code), callSites, inputNames: task.inputNames,
     profile: { id: choice.profile.id, label: choice.profile.label, productionMonty: choice.profile.montyPin, engineMonty: engineMontyVersion(), reason: choice.reason },
   };
   return { config, task, registry, inputValues, breakpoints, stubResolver: chain.stub, downstream, forwarder: chain.forwarder, recorder: chain.cassette.recorder, warnings, info };

@@ -9,6 +9,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childEnv, trackChild } from '../host/lifetime.ts';
 import type { Wire } from '../values/wire.ts';
 
 export const DEFAULT_PYTHON = 'python3';
@@ -24,6 +25,8 @@ export interface PythonWorkerOptions {
   pythonSettingName?: string;
   /** Per request; the worker is killed when a request takes longer. 0 or Infinity: no limit. */
   timeoutMs?: number;
+  /** Where the user sets the timeout, for error messages; default `the "forwardTimeout" setting`. */
+  timeoutSettingName?: string;
   /** What the user's code prints, as it prints it. */
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   /** Things the worker wants the user to know (e.g. flyte is not importable). */
@@ -201,7 +204,7 @@ class WorkerProcess {
     const p = this.settle(id);
     if (!p) return;
     const seconds = timeoutMs >= 1000 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`;
-    p.reject(new WorkerError(`${p.label} did not return within ${seconds}, so the Python worker was stopped (raise timeoutMs if the function needs longer)`));
+    p.reject(new WorkerError(`${p.label} did not return within ${seconds}, so the Python worker was stopped (raise ${this.options.timeoutSettingName ?? 'the "forwardTimeout" setting'} if the function needs longer; 0 means no limit)`));
     this.end(`the Python worker was stopped because ${p.label} did not return within ${seconds}`);
   }
 
@@ -260,7 +263,9 @@ export class PythonWorker {
 
   private process(): WorkerProcess {
     if (this.current && !this.current.ended) return this.current;
-    const child = spawn(this.python, ['-u', workerScriptPath(this.options.script)], { stdio: 'pipe', ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
+    // The worker watches this process and exits when it is gone (see lifetime.ts); this process kills it on exit.
+    const child = spawn(this.python, ['-u', workerScriptPath(this.options.script)], { stdio: 'pipe', env: childEnv(), ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
+    trackChild(child);
     const proc: WorkerProcess = new WorkerProcess(child, this.python, this.options, () => {
       if (this.current === proc) this.current = undefined;
     });

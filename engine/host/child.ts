@@ -17,6 +17,7 @@ import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { answerPings } from './childProcess.ts';
+import { boundMemory, memoryBound } from './lifetime.ts';
 import { outcomeFromWire, recordToWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
 
 const send = (m: ToParent) => process.send!(m);
@@ -57,6 +58,7 @@ function parentResolver(ask: StartOptions['ask']): Resolver | undefined {
 }
 
 async function start(o: StartOptions): Promise<void> {
+  boundMemory(memoryBound(o.limits.maxMemory));
   const profile = o.profile !== undefined ? profileById(o.profile) : undefined;
   if (o.profile !== undefined && !profile) throw new UsageError(`unknown Flyte profile '${o.profile}'`);
   const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}), ...(profile ? { profile } : {}) });
@@ -74,6 +76,8 @@ async function start(o: StartOptions): Promise<void> {
     ...(o.forward ? { forward: o.forward } : {}),
     ...(o.python ? { python: o.python } : {}),
     ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}),
+    ...(o.forwardTimeout !== undefined ? { forwardTimeoutMs: o.forwardTimeout * 1000 } : {}),
+    ...(o.forwardTimeoutSettingName ? { forwardTimeoutSettingName: o.forwardTimeoutSettingName } : {}),
     ...(o.remote ? { remote: o.remote } : {}),
     notice: text => queue({ e: 'notice', text }),
     cwd: process.cwd(),

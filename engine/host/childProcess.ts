@@ -7,15 +7,21 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { childEnv, exitWithParent, killTree, memoryBoundHit, trackChild } from './lifetime.ts';
 
 const PING_MS = 1000;
+const NATIVE_CRASH = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGABRT', 'SIGFPE']);
 
 export interface ChildEvents {
   message(m: unknown): void;
   /** The child stopped answering and was killed. */
   unresponsive(silentMs: number): void;
-  /** The child exited on its own (a crash, unless `stop()` was called). */
-  exit(description: string, stderrTail: string): void;
+  /** The child exited on its own (a crash, unless `stop()` was called); `memory`: it stopped itself past its memory bound. */
+  exit(description: string, stderrTail: string, memory?: { rss: number; bound: number }): void;
+  /** The child has missed its pings: its event loop is held (a sandbox running Python code without pausing). */
+  busy?(silentMs: number): void;
+  /** A busy child answered again. */
+  idle?(): void;
 }
 
 /** `bundled` beside the running bundle in dist/, else `source` (relative to this file) through tsx. */
@@ -31,6 +37,8 @@ export class WatchedChild {
   private readonly watchdog: NodeJS.Timeout;
   private stderr = '';
   private done = false;
+  private held = false;
+  private readonly busyAfterMs: number;
 
   /** How long the child may stay silent before it is killed (adjustable once the run's limits are known). */
   toleranceMs: number;
@@ -38,20 +46,33 @@ export class WatchedChild {
   constructor(bundled: string, source: string, toleranceMs: number, private readonly on: ChildEvents) {
     this.toleranceMs = toleranceMs;
     const { module, execArgv } = entry(bundled, source);
-    this.child = fork(module, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    // Its own process group, so that killing it takes what it started (the Python worker) along.
+    this.child = fork(module, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', detached: true, env: childEnv() });
+    trackChild(this.child, true);
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
     this.child.on('message', (m: unknown) => {
       this.lastAnswer = Date.now();
+      if (this.held) {
+        this.held = false;
+        this.on.idle?.();
+      }
       if ((m as { t?: string }).t === 'pong') return;
       this.on.message(m);
     });
     this.child.on('exit', (code, signal) => {
       if (this.done) return;
       this.finish();
-      this.on.exit(signal ? `killed by ${signal}` : `exit code ${code}`, this.stderr.trim());
+      const memory = memoryBoundHit(this.stderr);
+      if (memory) {
+        this.on.exit(`stopped at ${Math.round(memory.rss / 1048576)} MiB of memory, past its bound of ${Math.round(memory.bound / 1048576)} MiB`, this.stderr.replace(/\s*flyte-sandbox: memory bound exceeded:.*$/s, '').trim(), memory);
+        return;
+      }
+      this.on.exit(signal ? `killed by ${signal}${NATIVE_CRASH.has(signal) ? ': a native crash inside the interpreter (Monty), e.g. on code or a stub expression nested too deeply; the debugger itself is unaffected' : ''}` : `exit code ${code}`, this.stderr.trim());
     });
+    const every = Math.min(PING_MS, Math.max(50, toleranceMs / 4));
+    this.busyAfterMs = 2 * every;
     this.watchdog = setInterval(() => {
       const silent = Date.now() - this.lastAnswer;
       if (silent > this.toleranceMs) {
@@ -59,8 +80,22 @@ export class WatchedChild {
         this.on.unresponsive(silent);
         return;
       }
+      if (!this.held && silent > this.busyAfterMs) {
+        this.held = true;
+        this.on.busy?.(silent);
+      }
       if (this.child.connected) this.child.send({ t: 'ping' });
-    }, Math.min(PING_MS, Math.max(50, toleranceMs / 4)));
+    }, every);
+  }
+
+  /** The child is not answering its pings right now (see `busy`). */
+  get busy(): boolean {
+    return this.held;
+  }
+
+  /** How long the child has not answered, in ms. */
+  get silentMs(): number {
+    return Date.now() - this.lastAnswer;
   }
 
   send(m: unknown): void {
@@ -74,21 +109,29 @@ export class WatchedChild {
 
   /** Kill the child and report it through `exit`, like any other end. */
   kill(): void {
-    this.child.kill('SIGKILL');
+    killTree(this.child);
   }
 
   private finish(): void {
     if (this.done) return;
     this.done = true;
     clearInterval(this.watchdog);
-    this.child.kill('SIGKILL');
+    killTree(this.child);
   }
 }
 
-/** In the child: answer the parent's pings (a blocked event loop cannot, which is the point). */
+/** In the child: answer the parent's pings (a blocked event loop cannot, which is the point), and die with the parent. */
 export function answerPings(): void {
   process.on('message', (m: { t?: string }) => {
     if (m.t === 'ping') process.send!({ t: 'pong' });
   });
   process.on('disconnect', () => process.exit(0));
+  exitWithParent();
+  // Our own bug: one line on stderr (the parent shows its tail), not a Node stack, then out.
+  const fatal = (e: unknown) => {
+    process.stderr.write(`internal error in the sandbox process: ${e instanceof Error ? e.message : String(e)}${e instanceof Error && process.env.FLYTE_SANDBOX_DEBUG ? `\n${e.stack}` : ''}\n`);
+    process.exit(70);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
 }

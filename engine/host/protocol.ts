@@ -26,6 +26,9 @@ export interface StartOptions {
   python?: string;
   /** How error messages name where `python` is set (the CLI says --python). */
   pythonSettingName?: string;
+  /** Seconds a forwarded call may take (0: no limit), and how messages name that setting. */
+  forwardTimeout?: number;
+  forwardTimeoutSettingName?: string;
   limits: Limits;
   raiseInSandbox?: boolean;
   externals?: string[];

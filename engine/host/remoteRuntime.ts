@@ -2,6 +2,11 @@
  * The debug runtime in a child process, behind the same RuntimeApi: the
  * client's thread (the DAP session, the extension host) never runs the
  * interpreter, and a sandbox that stops answering is killed.
+ *
+ * While the child is held by the sandbox (Python code running without an
+ * external call, or a big launch), requests that only look are answered
+ * here, from what the child last said and the events since (`RuntimeMirror`),
+ * so the client is never left waiting; the others wait for the child.
  */
 import { EventEmitter } from 'node:events';
 import type { StubInfo, CallAction, DataBreakpointInfo, EvaluateResult, ExceptionDetails, LaunchInfo, LocalsInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, SetLocalResult, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
@@ -13,38 +18,79 @@ import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
 import { decode, encode } from './codec.ts';
+import { memoryHint } from './lifetime.ts';
+import { RuntimeMirror } from './runtimeMirror.ts';
+import { MAX_JSON_DEPTH } from '../values/json.ts';
+import { nestingDepth } from '../values/wireCheck.ts';
 
 /** Extra time past the duration limit before a silent child is killed. */
 const GRACE_MS = 10_000;
 
 export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements RuntimeApi {
-  private child: WatchedChild;
+  /** Started on the first request: a connection that never launches costs no process. */
+  private started: WatchedChild | undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; whileBusy?: () => unknown }>();
   private ended = false;
+  private readonly mirror = new RuntimeMirror();
+  private maxMemory: number | null = DEFAULT_LIMITS.maxMemory;
 
-  constructor(toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
+  constructor(private readonly toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
     super();
-    this.child = this.spawn(toleranceMs);
+  }
+
+  private get child(): WatchedChild {
+    this.started ??= this.spawn(this.toleranceMs);
+    return this.started;
+  }
+
+  /** Held by the sandbox right now (false before the child exists). */
+  private get busy(): boolean {
+    return !this.ended && this.started !== undefined && this.started.busy;
   }
 
   private spawn(toleranceMs: number): WatchedChild {
     return new WatchedChild('runtimeHost.js', 'runtimeChild.ts', toleranceMs, {
       message: m => this.onMessage(m as { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }),
       unresponsive: ms => this.lost('TimeoutError', `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed (the debugger's watchdog; Monty's own limit did not stop it)`),
-      exit: (how, stderr) => this.lost('SandboxCrashed', `the sandbox process exited unexpectedly (${how})${stderr ? `: ${stderr.split('\n').slice(-5).join('\n')}` : ''}`),
+      exit: (how, stderr, memory) => (memory
+        ? this.lost('MemoryError', `the sandbox process used ${Math.round(memory.rss / 1048576)} MiB and was stopped: ${memoryHint(this.maxMemory, memory.bound)}`)
+        : this.lost('SandboxCrashed', `the sandbox process exited unexpectedly (${how})${stderr ? `: ${stderr.split('\n').slice(-5).join('\n')}` : ''}`)),
+      busy: () => this.answerWhileBusy(),
     });
+  }
+
+  /** The child stopped answering: what only looks is answered from the mirror now. */
+  private answerWhileBusy(): void {
+    for (const [id, w] of [...this.waiting]) {
+      if (!w.whileBusy) continue;
+      this.waiting.delete(id);
+      w.resolve(w.whileBusy());
+    }
+  }
+
+  /** A client handler that throws must not take this process down with it. */
+  private deliver(name: string, args: unknown[]): void {
+    try {
+      (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
+    } catch (e) {
+      process.stderr.write(`flyte-sandbox: internal error while handling the runtime's '${name}' event: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
   }
 
   private onMessage(m: { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }): void {
     if (m.t === 'events') {
       for (const [name, args] of decode(m.events as never) as [keyof RuntimeEvents | 'calls', unknown[]][]) {
         if (name === 'calls') {
-          for (const r of args[0] as CallRecord[]) this.emit('call', r);
+          for (const r of args[0] as CallRecord[]) {
+            this.mirror.call(r);
+            this.deliver('call', [r]);
+          }
           continue;
         }
         if (name === 'ended') this.ended = true;
-        (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
+        this.mirror.event(name, args);
+        this.deliver(name, args);
       }
       return;
     }
@@ -52,7 +98,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     const w = this.waiting.get(m.id);
     if (!w) return;
     this.waiting.delete(m.id);
-    if (m.ok) w.resolve(decode(m.result as never));
+    if (m.ok) w.resolve(this.mirror.reply(m.id, decode(m.result as never)));
     else {
       const e = decode(m.error as never) as Error & { attribute?: string };
       w.reject(e.name === 'LaunchError' && e.attribute ? new LaunchError(e.attribute, e.message.replace(`${e.attribute}: `, '')) : e);
@@ -65,26 +111,43 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     this.waiting.clear();
     if (this.ended) return;
     this.ended = true;
-    this.emit('output', { category: 'stderr', text: `${type}: ${message}\n` });
-    this.emit('ended', { status: 'error', error: { type, message, origin: type === 'TimeoutError' ? 'limit' : 'sandbox', frames: [] } });
+    this.deliver('output', [{ category: 'stderr', text: `${type}: ${message}\n` }]);
+    this.deliver('ended', [{ status: 'error', error: { type, message, origin: type === 'TimeoutError' || type === 'MemoryError' ? 'limit' : 'sandbox', frames: [] } }]);
   }
 
   private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.request<T>(method, args);
+  }
+
+  /** A request that only looks: while the child is held, `whileBusy` answers it instead. */
+  private look<T>(method: string, whileBusy: () => T, ...args: unknown[]): Promise<T> {
+    if (this.busy) return Promise.resolve(whileBusy());
+    return this.request<T>(method, args, whileBusy);
+  }
+
+  private request<T>(method: string, args: unknown[], whileBusy?: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.ended && method !== 'terminate') {
         reject(new Error('the debug run has ended'));
         return;
       }
       const id = this.nextId++;
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(whileBusy ? { whileBusy } : {}) });
+      this.mirror.asked(id, method, args);
       this.child.send({ t: 'call', id, method, args: encode(args) });
     });
   }
 
   async launch(args: Record<string, unknown>): Promise<LaunchInfo> {
+    // Checked here, without recursion: decoding a value nested thousands deep on the other side would overflow its stack.
+    for (const [attribute, value] of Object.entries(args ?? {})) {
+      if (nestingDepth(value) > MAX_JSON_DEPTH) throw new LaunchError(attribute, `the value is nested more than ${MAX_JSON_DEPTH} levels deep (Python's json module cannot read it either)`);
+    }
     const info = await this.call<LaunchInfo>('launch', args);
     // The watchdog tolerates the run's own duration limit plus a grace period.
     this.child.toleranceMs = info.maxDurationSecs == null ? Infinity : info.maxDurationSecs * 1000 + GRACE_MS;
+    this.maxMemory = info.maxMemory === undefined ? this.maxMemory : info.maxMemory;
+    this.mirror.launched(info);
     return info;
   }
 
@@ -92,34 +155,48 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   setLineBreakpoints(file: string, specs: LineBreakpointSpec[]): Promise<BreakpointStatus[]> { return this.call('setLineBreakpoints', file, specs); }
   setExceptionFilters(filters: { filterId: string; condition?: string }[]): Promise<string[]> { return this.call('setExceptionFilters', filters); }
   configurationDone(): Promise<void> { return this.call('configurationDone'); }
-  threads(): Promise<ThreadInfo[]> { return this.call('threads'); }
-  stack(threadId: number): Promise<StackFrameInfo[]> { return this.call('stack', threadId); }
-  pending(threadId: number): Promise<PendingCallInfo | undefined> { return this.call('pending', threadId); }
-  inputs(): Promise<Record<string, unknown>> { return this.call('inputs'); }
-  calls(): Promise<CallRecord[]> { return this.call('calls'); }
-  stdout(): Promise<string> { return this.call('stdout'); }
+  threads(): Promise<ThreadInfo[]> { return this.look('threads', () => this.mirror.threads()); }
+  stack(threadId: number): Promise<StackFrameInfo[]> { return this.look('stack', () => this.mirror.stack(threadId, this.child.silentMs), threadId); }
+  pending(threadId: number): Promise<PendingCallInfo | undefined> { return this.look('pending', () => undefined, threadId); }
+  inputs(): Promise<Record<string, unknown>> { return this.look('inputs', () => this.mirror.inputs()); }
+  calls(): Promise<CallRecord[]> { return this.look('calls', () => this.mirror.calls()); }
+  stdout(): Promise<string> { return this.look('stdout', () => this.mirror.stdout()); }
   evaluate(expression: string, threadId?: number, frameId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId, frameId); }
   continue(threadId: number, singleThread?: boolean): Promise<void> { return this.call('continue', threadId, singleThread); }
   next(threadId: number): Promise<void> { return this.call('next', threadId); }
   stepIn(threadId: number): Promise<void> { return this.call('stepIn', threadId); }
   stepOut(threadId: number): Promise<void> { return this.call('stepOut', threadId); }
-  frameLocals(frameId: number): Promise<LocalsInfo | undefined> { return this.call('frameLocals', frameId); }
+  frameLocals(frameId: number): Promise<LocalsInfo | undefined> { return this.look('frameLocals', () => undefined, frameId); }
   setLocal(frameId: number, name: string, expression: string): Promise<SetLocalResult> { return this.call('setLocal', frameId, name, expression); }
   dataBreakpointInfo(frameId: number, name: string): Promise<DataBreakpointInfo> { return this.call('dataBreakpointInfo', frameId, name); }
   setDataBreakpoints(specs: DataBreakpointSpec[]): Promise<DataBreakpointStatus[]> { return this.call('setDataBreakpoints', specs); }
-  pause(): Promise<void> { return this.call('pause'); }
+  pause(): Promise<void> {
+    if (this.busy) {
+      // The child takes the request when the sandbox next pauses; the client hears back now.
+      void this.call('pause').catch(() => undefined);
+      this.deliver('output', [{ category: 'console', text: `the sandbox has been running Python code for ${Math.round(this.child.silentMs / 1000)} s without an external call: it pauses at the next one\n` }]);
+      return Promise.resolve();
+    }
+    return this.call('pause');
+  }
   stepBack(threadId: number): Promise<void> { return this.call('stepBack', threadId); }
   reverseContinue(threadId: number): Promise<void> { return this.call('reverseContinue', threadId); }
   restartFrame(threadId: number, frameId?: number): Promise<void> { return this.call('restartFrame', threadId, frameId); }
   rewindTo(seq: number): Promise<void> { return this.call('rewindTo', seq); }
   resolveCall(threadId: number, action: CallAction): Promise<void> { return this.call('resolveCall', threadId, action); }
-  exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined> { return this.call('exceptionInfo', threadId); }
-  where(threadId: number): Promise<ProbeResult | undefined> { return this.call('where', threadId); }
-  stubs(): Promise<StubInfo[]> { return this.call('stubs'); }
+  exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined> { return this.look('exceptionInfo', () => undefined, threadId); }
+  where(threadId: number): Promise<ProbeResult | undefined> { return this.look('where', () => undefined, threadId); }
+  stubs(): Promise<StubInfo[]> { return this.look('stubs', () => this.mirror.stubs()); }
   follow(on: boolean): Promise<void> { return this.call('follow', on); }
   setStub(name: string, expression: string | undefined): Promise<void> { return this.call('setStub', name, expression); }
 
   async terminate(): Promise<void> {
+    if (!this.started && !this.ended) {
+      // Nothing was ever started: end the session without starting a process to do it.
+      this.ended = true;
+      this.deliver('ended', [{ status: 'error', error: { type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] } }]);
+      return;
+    }
     if (!this.ended) {
       try {
         await Promise.race([this.call('terminate'), new Promise(r => setTimeout(r, 1000))]);
@@ -127,7 +204,10 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
         // the child is gone already
       }
     }
+    const endedHere = !this.ended;
     this.ended = true;
-    this.child.stop();
+    this.started?.stop();
+    // A child held by the sandbox could not say it ended: say it for it.
+    if (endedHere) this.deliver('ended', [{ status: 'error', error: { type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] } }]);
   }
 }

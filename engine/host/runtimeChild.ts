@@ -7,9 +7,11 @@ import { DebugRuntime } from '../debug/runtime.ts';
 import type { RuntimeEvents } from '../debug/api.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
+import { boundMemory, memoryBound } from './lifetime.ts';
 import { decode, encode } from './codec.ts';
 
 const runtime = new DebugRuntime();
+const DEFAULT_MEMORY = 512 * 1024 * 1024;
 let batch: [string, unknown[]][] = [];
 /** Calls changed since the last flush: a call that started and finished in between is sent once, finished. */
 let changed = new Map<number, CallRecord>();
@@ -57,6 +59,10 @@ process.on('message', (m: { t?: string; id?: number; method?: string; args?: unk
   Promise.resolve()
     .then(() => method.apply(runtime, decode(m.args as never) as unknown[]))
     .then(result => {
+      if (m.method === 'launch') {
+        const maxMemory = (result as { maxMemory?: number | null }).maxMemory;
+        boundMemory(memoryBound(maxMemory === undefined ? DEFAULT_MEMORY : maxMemory));
+      }
       flush();
       process.send!({ t: 'reply', id, ok: true, result: encode(result) });
     }, (e: unknown) => {

@@ -14,6 +14,7 @@ import type { RunEvents, RunResult } from '../run/sandboxRun.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { kwargsFromWire, outcomeToWire, recordFromWire, type StartOptions, type ToChild, type ToParent, type WireCall, type WireEvent } from './protocol.ts';
 import { WatchedChild } from './childProcess.ts';
+import { memoryHint } from './lifetime.ts';
 
 export interface ProcessRunOptions extends Omit<StartOptions, 'inputs' | 'stubs' | 'limits' | 'ask'> {
   inputs?: unknown;
@@ -55,6 +56,8 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.forward !== undefined ? { forward: o.forward } : {}),
       ...(o.python !== undefined ? { python: o.python } : {}),
       ...(o.pythonSettingName !== undefined ? { pythonSettingName: o.pythonSettingName } : {}),
+      ...(o.forwardTimeout !== undefined ? { forwardTimeout: o.forwardTimeout } : {}),
+      ...(o.forwardTimeoutSettingName !== undefined ? { forwardTimeoutSettingName: o.forwardTimeoutSettingName } : {}),
       ...(o.raiseInSandbox ? { raiseInSandbox: true } : {}),
       ...(o.externals?.length ? { externals: o.externals } : {}),
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),
@@ -75,8 +78,9 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       const failed = (error: SandboxFailure) => finish({ status: 'error', error, calls: this.calls, stdout: this.stdout, durationMs: 0 });
       const child = new WatchedChild('sandboxHost.js', 'child.ts', watchdogMs(limits, o.graceMs ?? 10_000), {
         unresponsive: ms => failed({ type: 'TimeoutError', message: `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed`, origin: 'limit', frames: [], hint: `Monty's own time limit (${limits.maxDurationSecs} s) did not stop it; the debugger's watchdog did` }),
-        exit: (how, stderr) => {
-          if (this.stopped) failed({ type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] });
+        exit: (how, stderr, memory) => {
+          if (memory) failed({ type: 'MemoryError', message: `the sandbox process used ${Math.round(memory.rss / 1048576)} MiB and was stopped`, origin: 'limit', frames: [], hint: memoryHint(limits.maxMemory, memory.bound) });
+          else if (this.stopped) failed({ type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] });
           else failed({ type: 'SandboxCrashed', message: `the sandbox process exited unexpectedly (${how})`, origin: 'sandbox', frames: [], ...(stderr ? { hint: stderr } : {}) });
         },
         message: raw => {

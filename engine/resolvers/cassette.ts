@@ -18,6 +18,7 @@ import { RunFailure } from '../run/dispatch.ts';
 import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
+import { redactedParts } from '../cassette/redact.ts';
 
 export type ReplayMismatch = 'stop' | 'fallthrough';
 
@@ -64,7 +65,16 @@ export class CassetteResolver implements Resolver {
     const index = this.options.ordered ? this.nextMatch(live, call.mapParent !== undefined) : this.queue.findIndex((c, i) => !this.used[i] && this.matches(live, c));
     if (index >= 0) {
       this.used[index] = true;
-      return outcomeOf(this.queue[index]!);
+      const recorded = this.queue[index]!;
+      const hidden = redactedParts(recorded.result);
+      if (!hidden.length) return outcomeOf(recorded);
+      // Replaying {"$redacted": true} as the result would hand the sandbox a value production never returns.
+      const message = `call #${call.seq} ${signatureOf(live)} matches recorded call #${recorded.seq}, but its result was redacted${hidden[0] === '(the whole value)' ? '' : ` (${hidden.join(', ')})`}: answer it with a stub or by forwarding`;
+      if (this.options.mismatch === 'fallthrough') {
+        this.options.notice?.(`cassette: ${message} (falling through to stubs/forwarding)`);
+        return undefined;
+      }
+      throw new CassetteMismatch(message, call.seq);
     }
     const message = this.explain(live, call.seq);
     if (this.options.mismatch === 'fallthrough') {

@@ -20,6 +20,10 @@ export interface ForwardOptions {
   python?: string;
   /** Per call; default 60 s. */
   timeoutMs?: number;
+  /** Where the user sets the timeout, for the message when it is hit. */
+  timeoutSettingName?: string;
+  /** Where the user sets `python`, for error messages. */
+  pythonSettingName?: string;
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   onNotice?: (text: string) => void;
 }

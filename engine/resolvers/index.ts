@@ -44,6 +44,9 @@ export interface ChainSpec {
   forward?: 'all' | string[];
   python?: string;
   pythonSettingName?: string;
+  /** Per forwarded call (0: no limit), and how messages name that setting. */
+  forwardTimeoutMs?: number;
+  forwardTimeoutSettingName?: string;
   remote?: RemoteSettings;
   /** Where flyte looks for ./config.yaml (the user's working folder); default: the program's folder. */
   cwd?: string;
@@ -131,6 +134,8 @@ export async function buildResolvers(spec: ChainSpec): Promise<BuiltChain> {
         names: forwardNames,
         ...(spec.python ? { python: spec.python } : {}),
         ...(spec.pythonSettingName ? { pythonSettingName: spec.pythonSettingName } : {}),
+        ...(spec.forwardTimeoutMs !== undefined ? { timeoutMs: spec.forwardTimeoutMs } : {}),
+        ...(spec.forwardTimeoutSettingName ? { timeoutSettingName: spec.forwardTimeoutSettingName } : {}),
         onOutput: (text, stream) => (spec.output ? spec.output(text, stream) : spec.notice(text.replace(/\n$/, ''))),
         onNotice: text => spec.notice(text),
       });
@@ -189,6 +194,7 @@ export async function buildDebugResolvers(config: LaunchConfig, task: SandboxTas
       cassette: config,
       forward: config.forward,
       python: config.python,
+      ...(config.forwardTimeout !== undefined ? { forwardTimeoutMs: config.forwardTimeout * 1000 } : {}),
       cwd: config.cwd,
       remote: { names: config.remote, ...(config.project ? { project: config.project } : {}), ...(config.domain ? { domain: config.domain } : {}), ...(config.flyteConfig ? { config: config.flyteConfig } : {}), ...(config.remoteMaxInFlight ? { maxInFlight: config.remoteMaxInFlight } : {}) },
       notice,

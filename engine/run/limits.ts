@@ -35,11 +35,12 @@ export const NO_LIMITS: Readonly<Limits> = {
   maxRecursionDepth: null,
 };
 
-const KEYS: Record<keyof Limits, { integer: boolean }> = {
-  maxDurationSecs: { integer: false },
-  maxMemory: { integer: true },
-  maxRecursionDepth: { integer: true },
-  maxAllocations: { integer: true },
+/** `max`: the largest value Monty (and the host's timers) can represent. */
+const KEYS: Record<keyof Limits, { integer: boolean; max: number; maxText: string }> = {
+  maxDurationSecs: { integer: false, max: 1e9, maxText: '1000000000 (about 31 years)' },
+  maxMemory: { integer: true, max: Number.MAX_SAFE_INTEGER, maxText: String(Number.MAX_SAFE_INTEGER) },
+  maxRecursionDepth: { integer: true, max: 2 ** 31 - 1, maxText: String(2 ** 31 - 1) },
+  maxAllocations: { integer: true, max: Number.MAX_SAFE_INTEGER, maxText: String(Number.MAX_SAFE_INTEGER) },
 };
 
 /** Validate user-supplied limits (from JSON) and merge them over the defaults (or over `base`); `null` switches one off. */
@@ -57,8 +58,9 @@ export function resolveLimits(given: unknown, where = 'limits', base: Readonly<L
     }
     const n = typeof v === 'bigint' ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (spec.integer && !Number.isInteger(n))) {
-      throw new UsageError(`'${key}' must be a positive ${spec.integer ? 'integer' : 'number'} or null (no limit, as in production), got ${JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`, where);
+      throw new UsageError(`'${key}' must be a positive ${spec.integer ? 'integer' : 'number'} or null (no limit, as in production), got ${typeof v === 'number' ? String(v) : JSON.stringify(typeof v === 'bigint' ? v.toString() : v)}`, where);
     }
+    if (n > spec.max) throw new UsageError(`'${key}' must be at most ${spec.maxText}, got ${typeof v === 'bigint' ? v.toString() : String(v)}`, where);
     out[key] = n;
   }
   return out;

@@ -14,8 +14,16 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+/**
+ * Deeper nesting is refused: Python's own json module (and so Flyte, reading
+ * the same inputs) raises RecursionError before 1000 levels, and every
+ * recursive walk of a value on our side stays far from its stack limit.
+ */
+export const MAX_JSON_DEPTH = 990;
+
 export function parseJson(text: string): unknown {
   let i = 0;
+  let depth = 0;
   const fail = (what: string): never => {
     const before = text.slice(0, i);
     const line = before.split('\n').length;
@@ -26,11 +34,12 @@ export function parseJson(text: string): unknown {
   const value = (): unknown => {
     ws();
     const c = text[i];
+    if ((c === '{' || c === '[') && ++depth > MAX_JSON_DEPTH) fail(`the value is nested more than ${MAX_JSON_DEPTH} levels deep (Python's json module cannot read it either)`);
     if (c === '{') {
       i++;
       const map = new Map<string, unknown>();
       ws();
-      if (text[i] === '}') { i++; return map; }
+      if (text[i] === '}') { i++; depth--; return map; }
       for (;;) {
         ws();
         if (text[i] !== '"') fail('expected a string key');
@@ -41,7 +50,7 @@ export function parseJson(text: string): unknown {
         map.set(key, value());
         ws();
         if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return map; }
+        if (text[i] === '}') { i++; depth--; return map; }
         fail("expected ',' or '}'");
       }
     }
@@ -49,12 +58,12 @@ export function parseJson(text: string): unknown {
       i++;
       const arr: unknown[] = [];
       ws();
-      if (text[i] === ']') { i++; return arr; }
+      if (text[i] === ']') { i++; depth--; return arr; }
       for (;;) {
         arr.push(value());
         ws();
         if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return arr; }
+        if (text[i] === ']') { i++; depth--; return arr; }
         fail("expected ',' or ']'");
       }
     }

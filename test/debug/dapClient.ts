@@ -42,7 +42,8 @@ export class DapSession {
 
   static async start(masks: Record<string, string> = {}): Promise<DapSession> {
     const dc = new RecordingClient('node', ADAPTER, 'flyte-sandbox', { env: { ...process.env } }, true);
-    dc.defaultTimeout = 15_000;
+    // Deadlines only decide how long a failure takes to show: generous, for loaded CI machines.
+    dc.defaultTimeout = 120_000;
     await dc.start();
     return new DapSession(dc, Object.entries(masks).sort((a, b) => b[0].length - a[0].length));
   }
@@ -111,7 +112,7 @@ export class DapSession {
 
   /** The first not yet seen event among `names` (in arrival order). */
   async first<T = Record<string, unknown>>(names: string[], predicate: (body: T) => boolean = () => true): Promise<{ event: string; body: T }> {
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       const found = this.dc.events.find(e => names.includes(e.event) && !(e as Flags).awaited && predicate(e.body as T));
       if (found) {
@@ -126,7 +127,7 @@ export class DapSession {
         }
         return { event: found.event, body: found.body as T };
       }
-      if (Date.now() > deadline) assert.fail(`no ${names.join(' or ')} event within 15 s; saw: ${this.dc.events.map(e => e.event).join(', ')}`);
+      if (Date.now() > deadline) assert.fail(`no ${names.join(' or ')} event within 120 s; saw: ${this.dc.events.map(e => e.event).join(', ')}`);
       await new Promise(r => setTimeout(r, 5));
     }
   }

