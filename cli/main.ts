@@ -6,7 +6,9 @@ import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/s
 import { buildInputs, loadProgram, loadStubs, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type PythonVersion, type RunResult } from '../engine/index.ts';
 import { fromWire } from '../engine/values/wire.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
-import { callLine, describeProgram, formatFailure, programJson, runJson } from './format.ts';
+import { callLine, describeProgram, formatFailure, programJson } from './format.ts';
+import { stdout } from './output.ts';
+import { RunDocument } from './runDocument.ts';
 
 async function list(args: CliArgs, out: (s: string) => void): Promise<number> {
   const program = await loadProgram(args.file!, args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {});
@@ -14,14 +16,22 @@ async function list(args: CliArgs, out: (s: string) => void): Promise<number> {
   return 0;
 }
 
-/** Run the sandbox in a child process the CLI can always kill (see ARCHITECTURE.md), printing as it goes. */
-async function execute(options: ProcessRunOptions, args: CliArgs, out: (s: string) => void): Promise<RunResult> {
-  const sandboxRun = new SandboxProcess({ ...options, onNotice: text => process.stderr.write(`${text}\n`) });
-  if (!args.json) {
-    sandboxRun.on('result', r => out(callLine(r)));
-    sandboxRun.on('output', text => process.stdout.write(text));
-  }
-  return sandboxRun.execute();
+/**
+ * Run the sandbox in a child process the CLI can always kill (see
+ * ARCHITECTURE.md), printing as it goes. Calls are followed, not kept
+ * (`RunResult.calls` is empty): `--json` builds its document as they finish.
+ */
+async function execute(options: ProcessRunOptions, args: CliArgs, out: (s: string) => void, doc: RunDocument | undefined): Promise<{ result: RunResult; answered: number }> {
+  const sandboxRun = new SandboxProcess({ ...options, keepCalls: false, onNotice: text => stdout.error(`${text}\n`) });
+  let answered = 0;
+  if (doc) sandboxRun.on('call', r => doc.started(r));
+  sandboxRun.on('result', r => {
+    if (r.status === 'returned' || r.status === 'raised') answered++;
+    if (doc) doc.finished(r);
+    else out(callLine(r));
+  });
+  if (!args.json) sandboxRun.on('output', text => stdout.write(text));
+  return { result: await sandboxRun.execute(), answered };
 }
 
 const CASSETTE_FLAGS: Record<string, string> = { record: '--record', replay: '--replay', recordMode: '--record-mode', replayMismatch: '--replay-mismatch', redact: '--redact' };
@@ -59,7 +69,8 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
   }
   const cassette = cassetteOptions(args.cassette);
   if (!args.json) out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
-  const result = await execute({
+  const doc = args.json ? new RunDocument() : undefined;
+  const { result, answered } = await execute({
     file: program.file,
     task: task.name,
     inputs,
@@ -73,11 +84,13 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     ...(args.forward !== undefined ? { pythonSettingName: '--python' } : {}),
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
     ...(Object.keys(cassette).length ? { cassette } : {}),
-  }, args, out);
-  if (args.json) out(runJson(result));
-  else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
+  }, args, out, doc);
+  if (doc) {
+    doc.write(result, stdout);
+    stdout.write('\n');
+  } else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
   else out(formatFailure(result.error!));
-  if (cassette.record && !args.json) process.stderr.write(`recorded ${result.calls.filter(c => c.status === 'returned' || c.status === 'raised').length} calls to ${relative(process.cwd(), cassette.record)}\n`);
+  if (cassette.record && !args.json) stdout.error(`recorded ${answered} calls to ${relative(process.cwd(), cassette.record)}\n`);
   return result.status === 'ok' ? 0 : 1;
 }
 
@@ -112,7 +125,7 @@ async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const out = (s: string) => process.stdout.write(s + '\n');
+  const out = (s: string) => stdout.line(s);
   try {
     const args = parseCli(argv);
     if (args.command === 'help') {
@@ -123,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     if (args.command === 'test') return await test(args, out);
     return await run(args, out);
   } catch (e) {
+    stdout.flush();
     if (e instanceof UsageError) {
       process.stderr.write(`flyte-sandbox: ${e.message}\n`);
       return 2;
@@ -135,3 +149,4 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+stdout.flush();

@@ -13,32 +13,65 @@ import { ForwardResolver } from '../forward/forwardResolver.ts';
 import { SandboxRun } from '../run/sandboxRun.ts';
 import { buildInputs } from '../run/inputs.ts';
 import { setUpCassette } from '../cassette/setup.ts';
-import type { CallRecord } from '../run/outcome.ts';
-import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
+import { CallRecord, type CallOutcome, type ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { answerPings } from './childProcess.ts';
-import { outcomeFromWire, recordToWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
+import { outcomeFromWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
+import { encodeRecords } from './recordBlock.ts';
 
 const send = (m: ToParent) => process.send!(m);
 let run: SandboxRun | undefined;
-let batch: WireEvent[] = [];
 let flushScheduled = false;
 let nextAsk = 1;
 const waiting = new Map<number, (o: CallOutcome | undefined) => void>();
 
-function queue(e: WireEvent): void {
-  batch.push(e);
+/**
+ * What happened since the last flush, in order. A record is encoded when the
+ * batch is sent, as it is then: a call that started and finished in between
+ * goes once, finished (its `started` entry is skipped).
+ */
+let items: (CallRecord | string | { notice: string })[] = [];
+let started: boolean[] = [];
+
+function later(): void {
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush);
   }
 }
 
+function queue(item: string | { notice: string }): void {
+  items.push(item);
+  started.push(false);
+  later();
+}
+
+function queueRecord(r: CallRecord, isStart: boolean): void {
+  items.push(r);
+  started.push(isStart);
+  later();
+}
+
 function flush(): void {
   flushScheduled = false;
-  if (batch.length) send({ t: 'events', events: batch });
-  batch = [];
+  if (!items.length) return;
+  const events: WireEvent[] = [];
+  let records: CallRecord[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item instanceof CallRecord) {
+      if (!started[i] || item.status === 'pending') records.push(item);
+      continue;
+    }
+    if (records.length) events.push(encodeRecords(records));
+    records = [];
+    events.push(item);
+  }
+  if (records.length) events.push(encodeRecords(records));
+  items = [];
+  started = [];
+  send({ t: 'events', events });
 }
 
 /** Calls the parent asked to see first go over IPC; the parent may pass them on (undefined). */
@@ -64,26 +97,26 @@ async function start(o: StartOptions): Promise<void> {
   const fromParent = parentResolver(o.ask);
   if (fromParent) resolvers.push(fromParent);
   if (o.stubs !== undefined) resolvers.push(new StubResolver(await loadStubs(typeof o.stubs === 'string' ? o.stubs : fromWire(o.stubs))));
-  if (o.stubModule !== undefined) resolvers.push(await JsStubResolver.load(o.stubModule, { output: text => queue({ e: 'notice', text: `[stubs.js] ${text}` }) }));
+  if (o.stubModule !== undefined) resolvers.push(await JsStubResolver.load(o.stubModule, { output: text => queue({ notice: `[stubs.js] ${text}` }) }));
   const inputs = o.inputs === undefined ? undefined : fromWire(o.inputs);
-  const cassette = o.cassette ? setUpCassette(o.cassette, task, buildInputs(task, inputs), text => queue({ e: 'notice', text })) : {};
+  const cassette = o.cassette ? setUpCassette(o.cassette, task, buildInputs(task, inputs), text => queue({ notice: text })) : {};
   if (cassette.resolver) resolvers.push(cassette.resolver);
   const forwarder = o.forward && (o.forward === 'all' || o.forward.length)
-    ? new ForwardResolver({ module: task.module.path, names: o.forward, ...(o.python ? { python: o.python } : {}), ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}), onOutput: text => queue({ e: 'notice', text: text.replace(/\n$/, '') }), onNotice: text => queue({ e: 'notice', text }) })
+    ? new ForwardResolver({ module: task.module.path, names: o.forward, ...(o.python ? { python: o.python } : {}), ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}), onOutput: text => queue({ notice: text.replace(/\n$/, '') }), onNotice: text => queue({ notice: text }) })
     : undefined;
   if (forwarder) resolvers.push(forwarder);
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
   run = current;
-  current.on('call', r => queue({ e: 'call', record: recordToWire(r) }));
+  current.on('call', r => queueRecord(r, true));
   current.on('result', r => {
-    queue({ e: 'result', record: recordToWire(r) });
+    queueRecord(r, false);
     cassette.recorder?.changed(() => current.calls as CallRecord[]);
   });
-  current.on('output', text => queue({ e: 'output', text }));
+  current.on('output', text => queue(text));
   const result = await current.execute();
   forwarder?.dispose();
   cassette.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
-  if (cassette.resolver?.remaining) queue({ e: 'notice', text: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
+  if (cassette.resolver?.remaining) queue({ notice: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
   flush();
   send({ t: 'end', result: { status: result.status, output: result.status === 'ok' ? toWire(result.output) : null, error: result.error ?? null, stdout: result.stdout, durationMs: result.durationMs } });
 }

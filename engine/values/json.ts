@@ -97,8 +97,8 @@ function keyString(key: unknown): string {
   return pyRepr(key);
 }
 
-/** Serialise a Monty value as JSON text (indent 0 = compact). */
-export function toJson(value: unknown, indent = 0): string {
+/** Serialise a Monty value as JSON text (indent 0 = compact), as if nested `level` deep. */
+export function toJson(value: unknown, indent = 0, level = 0): string {
   const nl = indent ? '\n' : '';
   const write = (v: unknown, level: number): string => {
     const pad = indent ? ' '.repeat(indent * (level + 1)) : '';
@@ -121,5 +121,5 @@ export function toJson(value: unknown, indent = 0): string {
     if (isDict(v)) return list(dictEntries(v).map(([k, x]) => JSON.stringify(keyString(k)) + sep + write(x, level + 1)), '{', '}');
     return JSON.stringify(String(v));
   };
-  return write(value, 0);
+  return write(value, level);
 }

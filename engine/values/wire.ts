@@ -70,3 +70,25 @@ export function fromWire(wire: Wire): unknown {
   }
   return new Map(keys.map(k => [k, fromWire(wire[k]!)]));
 }
+
+function plain(v: unknown): boolean {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/**
+ * `toWire` for a value about to be serialised at once (IPC): a primitive or a
+ * list of primitives is its own wire form and goes as is, without a copy.
+ * Never for a wire value that will be kept or changed (cassettes redact theirs).
+ */
+export function toWireNow(value: unknown): Wire {
+  if (plain(value)) return value as Wire;
+  if (Array.isArray(value) && !isTuple(value) && value.every(plain)) return value as Wire[];
+  return toWire(value);
+}
+
+/** `fromWire` for a freshly parsed message: a list of primitives is kept as the value itself. */
+export function fromWireOwned(wire: Wire): unknown {
+  if (wire === null || typeof wire !== 'object') return wire;
+  if (Array.isArray(wire) && wire.every(plain)) return wire;
+  return fromWire(wire);
+}
