@@ -12,6 +12,8 @@ import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
 import { decode, encode } from './codec.ts';
+import { decodeRecords, type RecordBlock } from './recordBlock.ts';
+import { ThreadMirror } from './threadMirror.ts';
 
 /** Extra time past the duration limit before a silent child is killed. */
 const GRACE_MS = 10_000;
@@ -21,6 +23,8 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private ended = false;
+  private readonly mirror = new ThreadMirror();
+  private inputsOnce: Promise<Record<string, unknown>> | undefined;
 
   constructor(toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
     super();
@@ -29,19 +33,21 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
 
   private spawn(toleranceMs: number): WatchedChild {
     return new WatchedChild('runtimeHost.js', 'runtimeChild.ts', toleranceMs, {
-      message: m => this.onMessage(m as { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }),
+      message: m => this.onMessage(m as Parameters<RemoteRuntime['onMessage']>[0]),
       unresponsive: ms => this.lost('TimeoutError', `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed (the debugger's watchdog; Monty's own limit did not stop it)`),
       exit: (how, stderr) => this.lost('SandboxCrashed', `the sandbox process exited unexpectedly (${how})${stderr ? `: ${stderr.split('\n').slice(-5).join('\n')}` : ''}`),
     });
   }
 
-  private onMessage(m: { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }): void {
+  private onMessage(m: { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown; calls?: RecordBlock }): void {
     if (m.t === 'events') {
-      for (const [name, args] of decode(m.events as never) as [keyof RuntimeEvents | 'calls', unknown[]][]) {
-        if (name === 'calls') {
-          for (const r of args[0] as CallRecord[]) this.emit('call', r);
-          continue;
-        }
+      if (m.calls) {
+        decodeRecords(m.calls, () => undefined, r => {
+          this.mirror.record(r);
+          this.emit('call', r);
+        });
+      }
+      for (const [name, args] of decode(m.events as never) as [keyof RuntimeEvents, unknown[]][]) {
         if (name === 'ended') this.ended = true;
         (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
       }
@@ -82,6 +88,8 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
 
   async launch(args: Record<string, unknown>): Promise<LaunchInfo> {
     const info = await this.call<LaunchInfo>('launch', args);
+    this.inputsOnce = undefined;
+    this.mirror.launched(info.task);
     // The watchdog tolerates the run's own duration limit plus a grace period.
     this.child.toleranceMs = info.maxDurationSecs * 1000 + GRACE_MS;
     return info;
@@ -91,10 +99,12 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   setLineBreakpoints(file: string, specs: LineBreakpointSpec[]): Promise<BreakpointStatus[]> { return this.call('setLineBreakpoints', file, specs); }
   setExceptionFilters(filters: { filterId: string; condition?: string }[]): Promise<string[]> { return this.call('setExceptionFilters', filters); }
   configurationDone(): Promise<void> { return this.call('configurationDone'); }
-  threads(): Promise<ThreadInfo[]> { return this.call('threads'); }
+  /** Answered here at once when only the main thread exists, however busy the child is (threadMirror.ts). */
+  threads(): Promise<ThreadInfo[]> { const local = this.mirror.threads(); return local ? Promise.resolve(local) : this.call('threads'); }
   stack(threadId: number): Promise<StackFrameInfo[]> { return this.call('stack', threadId); }
   pending(threadId: number): Promise<PendingCallInfo | undefined> { return this.call('pending', threadId); }
-  inputs(): Promise<Record<string, unknown>> { return this.call('inputs'); }
+  /** Fetched once per launch: they do not change, and may be large (every stop's scopes ask for them). */
+  inputs(): Promise<Record<string, unknown>> { return (this.inputsOnce ??= this.call('inputs')); }
   calls(): Promise<CallRecord[]> { return this.call('calls'); }
   stdout(): Promise<string> { return this.call('stdout'); }
   evaluate(expression: string, threadId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId); }

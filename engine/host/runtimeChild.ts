@@ -8,6 +8,7 @@ import type { RuntimeEvents } from '../debug/api.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
 import { decode, encode } from './codec.ts';
+import { encodeRecords } from './recordBlock.ts';
 
 const runtime = new DebugRuntime();
 let batch: [string, unknown[]][] = [];
@@ -17,8 +18,8 @@ let scheduled = false;
 
 function flush(): void {
   scheduled = false;
-  if (changed.size) batch.unshift(['calls', [[...changed.values()]]]);
-  if (batch.length) process.send!({ t: 'events', events: encode(batch) });
+  // call records go by column (recordBlock.ts), ahead of the other events
+  if (changed.size || batch.length) process.send!({ t: 'events', ...(changed.size ? { calls: encodeRecords([...changed.values()]) } : {}), events: encode(batch) });
   batch = [];
   changed = new Map();
 }

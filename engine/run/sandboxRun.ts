@@ -15,6 +15,7 @@ import { fromMonty, IoValidationError, toMonty } from '../marshal.ts';
 import { firstSyntaxError, parsePython } from '../python/parser.ts';
 import { UNKNOWN_EXTERNAL, type Registry, type RegistryEntry } from '../registry.ts';
 import { sandboxException } from '../values/exceptions.ts';
+import { withPlainDicts } from '../values/plainDicts.ts';
 import { Dispatcher, RunFailure } from './dispatch.ts';
 import { planFlyteMap, runFlyteMap } from './flyteMap.ts';
 import { buildInputs } from './inputs.ts';
@@ -193,7 +194,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     let sinceYield = 0;
 
     this.replaying = this.options.history !== undefined;
-    let progress: Progress = monty.start({ ...(this.task.inputNames.length ? { inputs } : {}), limits, printCallback });
+    let progress: Progress = monty.start({ ...(this.task.inputNames.length ? { inputs: withPlainDicts(inputs) as Record<string, unknown> } : {}), limits, printCallback });
     if (this.options.history) progress = this.fastForward(progress, this.options.history);
     for (;;) {
       if (progress instanceof MontyComplete) return this.finalOutput(progress.output);
