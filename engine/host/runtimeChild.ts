@@ -9,6 +9,7 @@ import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
 import { decode, encode } from './codec.ts';
 import { encodeRecords } from './recordBlock.ts';
+import { warmUp } from './warmUp.ts';
 
 const runtime = new DebugRuntime();
 let batch: [string, unknown[]][] = [];
@@ -47,6 +48,7 @@ for (const name of EVENTS) {
 }
 
 answerPings();
+warmUp();
 process.on('message', (m: { t?: string; id?: number; method?: string; args?: unknown }) => {
   if (m.t !== 'call' || m.id === undefined || !m.method) return;
   const id = m.id;

@@ -136,7 +136,8 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private async failureOf(e: unknown): Promise<SandboxFailure> {
     if (e instanceof RunFailure) {
       const f = e.failure;
-      if (f.frames.length === 0 && this.paused) return { ...f, frames: probe(this.task, this.paused).frames };
+      // a stopped run is not shown where it was (a step back stops one at every rewind): no probe, which costs a copy of the heap
+      if (f.frames.length === 0 && this.paused && f.origin !== 'stopped') return { ...f, frames: probe(this.task, this.paused).frames };
       return f;
     }
     if (e instanceof MontyRuntimeError) {
