@@ -3,16 +3,31 @@ import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { readCassette } from '../engine/cassette/format.ts';
 import { checkCassetteOptions, type CassetteOptions } from '../engine/cassette/setup.ts';
-import { buildInputs, loadProgram, loadStubs, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type PythonVersion, type RunResult } from '../engine/index.ts';
+import { buildInputs, cassetteInputs, chooseProfile, DEFAULT_LIMITS, loadProgram, loadStubs, NO_LIMITS, profileLine, pyRepr, resolveLimits, SandboxProcess, UsageError, type ProcessRunOptions, type ProfileChoice, type PythonVersion, type RunResult } from '../engine/index.ts';
+import { versionText } from './version.ts';
 import { fromWire } from '../engine/values/wire.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
-import { callLine, describeProgram, formatFailure, programJson } from './format.ts';
+import { debugCommand } from './debugger.ts';
+import { callLine, describeProgram, formatFailure, profileJson, programJson } from './format.ts';
 import { stdout } from './output.ts';
 import { RunDocument } from './runDocument.ts';
+import { importRun } from './importRun.ts';
+
+/** The Flyte profile of this run: --flyte-profile, else the installed flyte's (asked of --python or python3), else the default. */
+async function profileOf(args: CliArgs): Promise<ProfileChoice> {
+  const choice = await chooseProfile({
+    ...(args.flyteProfile !== undefined ? { explicit: args.flyteProfile } : {}),
+    ...(args.python !== undefined ? { python: args.python, pythonConfigured: true } : {}),
+    cwd: dirname(resolve(args.file!)),
+  });
+  if (choice.warning) process.stderr.write(`warning: ${choice.warning}\n`);
+  return choice;
+}
 
 async function list(args: CliArgs, out: (s: string) => void): Promise<number> {
-  const program = await loadProgram(args.file!, args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {});
-  out(args.json ? programJson(program) : describeProgram(program));
+  const choice = await profileOf(args);
+  const program = await loadProgram(args.file!, { ...(args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {}), profile: choice.profile });
+  out(args.json ? programJson(program, profileJson(choice)) : `${describeProgram(program)}\n\n${profileLine(choice)}`);
   return 0;
 }
 
@@ -42,18 +57,20 @@ function cassetteOptions(o: CassetteOptions): CassetteOptions {
 }
 
 async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
-  const program = await loadProgram(args.file!, args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {});
+  const choice = await profileOf(args);
+  const program = await loadProgram(args.file!, { ...(args.pythonVersion ? { pythonVersion: args.pythonVersion as PythonVersion } : {}), profile: choice.profile });
   const task = program.findTask(args.task);
   if (program.syntaxWarning) {
     const w = program.syntaxWarning;
     process.stderr.write(`warning: ${relative(process.cwd(), w.file)}:${w.line}: Python cannot parse this line, so importing the module would fail in production and Flyte would never run ${task.name}\n`);
   }
-  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : undefined;
-  if (inputs === undefined && task.inputs.length) {
-    throw new UsageError(`${task.name} takes ${task.inputs.map(i => i.name).join(', ')}: pass them with --inputs '{${task.inputs.map(i => `"${i.name}": ...`).join(', ')}}' or --inputs @inputs.json`);
+  const inputs = args.inputs !== undefined ? await jsonArgument(args.inputs, '--inputs') : args.cassette.replay && (args.cassette.recordMode === undefined || args.cassette.recordMode === 'none' || existsSync(resolve(args.cassette.replay))) ? cassetteInputs(resolve(args.cassette.replay), text => process.stderr.write(`${text}\n`)) : undefined;
+  const needed = task.inputs.filter(i => !(i.default && 'value' in i.default && task.profile.interfaceDefaults));
+  if (inputs === undefined && needed.length) {
+    throw new UsageError(`${task.name} takes ${needed.map(i => i.name).join(', ')}: pass them with --inputs '{${needed.map(i => `"${i.name}": ...`).join(', ')}}' or --inputs @inputs.json`);
   }
   buildInputs(task, inputs, args.inputs?.startsWith('@') ? args.inputs.slice(1) : '--inputs');
-  const limits = resolveLimits(args.limits !== undefined ? await jsonArgument(args.limits, '--limits') : undefined, '--limits');
+  const limits = resolveLimits(args.limits !== undefined ? await jsonArgument(args.limits, '--limits') : undefined, '--limits', args.noLimits ? NO_LIMITS : DEFAULT_LIMITS);
   let stubs: unknown;
   if (args.stubs !== undefined) {
     const inline = args.stubs.trimStart().startsWith('{');
@@ -68,7 +85,10 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     if (unknown.length) throw new UsageError(`${unknown.join(', ')}: not an external ${task.name} may call (registered: ${task.registry.names().join(', ') || '(none)'})`, '--forward');
   }
   const cassette = cassetteOptions(args.cassette);
-  if (!args.json) out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
+  if (!args.json) {
+    out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
+    out(`  ${profileLine(choice)}${limits.maxDurationSecs === null && limits.maxMemory === null ? '; no limits, as in production' : ''}`);
+  }
   const doc = args.json ? new RunDocument() : undefined;
   const { result, answered } = await execute({
     file: program.file,
@@ -83,10 +103,12 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     ...(args.python !== undefined ? { python: args.python } : {}),
     ...(args.forward !== undefined ? { pythonSettingName: '--python' } : {}),
     ...(args.pythonVersion ? { pythonVersion: args.pythonVersion } : {}),
+    profile: choice.profile.id,
     ...(Object.keys(cassette).length ? { cassette } : {}),
+    ...(args.remote ? { remote: args.remote } : {}),
   }, args, out, doc);
   if (doc) {
-    doc.write(result, stdout);
+    doc.write(result, stdout, profileJson(choice));
     stdout.write('\n');
   } else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
   else out(formatFailure(result.error!));
@@ -127,13 +149,20 @@ async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => stdout.line(s);
   try {
+    if (argv[0] === 'import-run') return await importRun(argv.slice(1), out);
     const args = parseCli(argv);
     if (args.command === 'help') {
       out(USAGE);
       return 0;
     }
+    if (args.command === 'version') {
+      out(versionText());
+      return 0;
+    }
     if (args.command === 'list') return await list(args, out);
     if (args.command === 'test') return await test(args, out);
+    // the terminal debugger writes prompts and program output itself: its lines go out at once
+    if (args.command === 'debug') return await debugCommand(args, line => stdout.lineNow(line));
     return await run(args, out);
   } catch (e) {
     stdout.flush();

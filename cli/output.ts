@@ -66,6 +66,12 @@ export class Stdout {
     this.write('\n');
   }
 
+  /** A line written at once, after what is held (for output that mixes with direct writes: the terminal debugger's). */
+  lineNow(text: string): void {
+    this.flush();
+    this.fd.write(Buffer.from(text + '\n'));
+  }
+
   /** Bytes written after the text before them. */
   writeBytes(chunk: Uint8Array): void {
     this.bytes.flush();

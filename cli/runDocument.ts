@@ -43,7 +43,7 @@ export class RunDocument {
     this.next = r.seq + 1;
   }
 
-  write(result: RunResult, out: Stdout): void {
+  write(result: RunResult, out: Stdout, profile?: Map<string, unknown>): void {
     // a run cut short: what never finished, and what came after a call never sent, in seq order
     for (const r of [...this.early.values(), ...this.open.values()].sort((a, b) => a.seq - b.seq)) this.append(r);
     this.early.clear();
@@ -55,6 +55,6 @@ export class RunDocument {
       for (const chunk of this.calls.chunks()) out.writeBytes(chunk);
       out.write('\n  ]');
     }
-    out.write(runJsonTail(result));
+    out.write(runJsonTail(result, profile));
   }
 }

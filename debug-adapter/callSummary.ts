@@ -1,6 +1,6 @@
 /** A call as the IO marshaling panel and other clients get it in `flyteSandbox/calls` events (plain JSON). */
 import { ioView, type IoView } from '../engine/marshal.ts';
-import type { CallRecord } from '../engine/run/outcome.ts';
+import type { CallRecord, CallRef } from '../engine/run/outcome.ts';
 import { pyRepr } from '../engine/values/python.ts';
 import { toWire, type Wire } from '../engine/values/wire.ts';
 import { truncate } from './values.ts';
@@ -16,12 +16,17 @@ export interface CallSummary {
   values?: { args: Wire; kwargs: Wire; result?: Wire };
   error?: { type: string; message: string; traceback?: string };
   source?: string;
+  /** The production action (imported run) or cluster run (remote) behind the result. */
+  ref?: CallRef;
   durationMs?: number;
   startedMs: number;
   mapParent?: number;
   mapIndex?: number;
   /** IO handles found in the arguments and the result, by path. */
   io?: { path: string; view: IoView }[];
+  /** Where the call was made (file line and column), once known. */
+  line?: number;
+  column?: number;
 }
 
 function collectIo(value: unknown, path: string, out: { path: string; view: IoView }[]): void {
@@ -52,9 +57,11 @@ export function callSummary(r: CallRecord, withValues = false): CallSummary {
     ...(withValues ? { values: { args: toWire(r.args), kwargs: toWire(r.kwargs), ...(r.status === 'returned' ? { result: toWire(r.result) } : {}) } } : {}),
     ...(r.error ? { error: r.error } : {}),
     ...(r.source ? { source: r.source } : {}),
+    ...(r.ref ? { ref: r.ref } : {}),
     ...(r.durationUs >= 0 ? { durationMs: r.durationUs / 1000 } : {}),
     startedMs: r.startedUs / 1000,
     ...(r.mapParent !== undefined ? { mapParent: r.mapParent, mapIndex: r.mapIndex! } : {}),
     ...(io.length ? { io } : {}),
+    ...(r.site ? { line: r.site.line, column: r.site.column } : {}),
   };
 }

@@ -26,6 +26,8 @@ const CALLS_FLUSH_MS = 100;
 
 export class FlyteSandboxSession extends DebugSession {
   private readonly vars = new VariableStore();
+  /** variablesReference of each Locals scope at this stop → the frame it belongs to (for setVariable, data breakpoints). */
+  private readonly localsScopes = new Map<number, number>();
   private readonly history = new Map<number, CallRecord>();
   private launchResponse: DebugProtocol.LaunchResponse | undefined;
   private program = '';
@@ -40,7 +42,7 @@ export class FlyteSandboxSession extends DebugSession {
     this.setDebuggerColumnsStartAt1(true);
     runtime.on('stopped', s => this.onStopped(s));
     runtime.on('continued', c => {
-      this.vars.clear();
+      this.clearVars();
       this.sendEvent(new ContinuedEvent(c.threadId, c.allThreadsContinued));
     });
     runtime.on('thread', t => this.sendEvent(new ThreadEvent(t.reason, t.threadId)));
@@ -49,6 +51,14 @@ export class FlyteSandboxSession extends DebugSession {
       this.history.set(r.seq, r);
       this.pendingSummaries.set(r.seq, r);
       this.flushTimer ??= setTimeout(() => this.flushCalls(), CALLS_FLUSH_MS);
+    });
+    runtime.on('sites', sites => {
+      for (const [seq, line, column] of sites) {
+        const r = this.history.get(seq);
+        if (r) r.site = { file: this.program, line, column };
+      }
+      this.flushCalls();
+      this.sendEvent(new Event('flyteSandbox/callSites', { sites }));
     });
     runtime.on('rewound', ({ seq }) => {
       for (const k of [...this.history.keys()]) if (k >= seq) this.history.delete(k);
@@ -79,12 +89,17 @@ export class FlyteSandboxSession extends DebugSession {
 
   private onStopped(s: StoppedInfo): void {
     this.flushCalls();
-    this.vars.clear();
+    this.clearVars();
     const e = new StoppedEvent(s.reason, s.threadId, s.text) as DebugProtocol.StoppedEvent;
     e.body.description = s.description;
     e.body.allThreadsStopped = false;
     if (s.hitBreakpointIds) e.body.hitBreakpointIds = s.hitBreakpointIds;
     this.sendEvent(e);
+  }
+
+  private clearVars(): void {
+    this.vars.clear();
+    this.localsScopes.clear();
   }
 
   /** An error response the client shows as is (the adapter's formatter leaves {braces} alone). */
@@ -117,6 +132,8 @@ export class FlyteSandboxSession extends DebugSession {
       exceptionBreakpointFilters: EXCEPTION_FILTERS,
       supportsTerminateRequest: true,
       supportsSingleThreadExecutionRequests: true,
+      supportsSetVariable: true,
+      supportsDataBreakpoints: true,
     };
     this.sendResponse(response);
   }
@@ -201,6 +218,19 @@ export class FlyteSandboxSession extends DebugSession {
     await this.handle(response, async () => {
       const threadId = Math.floor(args.frameId / 1000) || MAIN_THREAD;
       const scopes: DebugProtocol.Scope[] = [];
+      const locals = await this.runtime.frameLocals(args.frameId);
+      if (locals) {
+        const entries = [...locals.locals.entries()];
+        const ref = this.vars.add(() => [
+          ...(locals.unavailable ? [{ name: '⚠ locals', value: locals.unavailable, variablesReference: 0 }] : []),
+          ...entries.map(([k, v]) => this.vars.typedVariable(k, v, locals.types.get(k), k)),
+        ]);
+        this.localsScopes.set(ref, args.frameId);
+        const scope = new Scope('Locals', ref, false) as DebugProtocol.Scope;
+        scope.presentationHint = 'locals';
+        scope.namedVariables = entries.length;
+        scopes.push(scope);
+      }
       const pending = await this.runtime.pending(threadId);
       if (pending) {
         const ref = this.vars.add(() => [
@@ -237,6 +267,7 @@ export class FlyteSandboxSession extends DebugSession {
       ...(r.status === 'returned' ? [this.vars.variable('result', r.result)] : []),
       ...(r.error ? [{ name: 'error', value: `${r.error.type}: ${r.error.message}`, variablesReference: 0 }, ...(r.error.traceback ? [{ name: 'traceback', value: r.error.traceback, variablesReference: 0 }] : [])] : []),
       { name: 'source', value: r.source ?? '-', variablesReference: 0 },
+      ...(r.ref ? [{ name: r.ref.kind === 'production' ? 'production action' : 'remote run', value: `${r.ref.name}${r.ref.url ? ` ${r.ref.url}` : ''}`, variablesReference: 0 }] : []),
       { name: 'duration', value: r.durationMs !== undefined ? `${r.durationMs.toFixed(3)} ms` : '-', variablesReference: 0 },
       ...(r.mapParent !== undefined ? [{ name: 'flyte_map', value: `item ${r.mapIndex} of call #${r.mapParent}`, variablesReference: 0 }] : []),
     ]);
@@ -254,46 +285,75 @@ export class FlyteSandboxSession extends DebugSession {
   protected override async evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
     await this.handle(response, async () => {
       const threadId = args.frameId !== undefined ? Math.floor(args.frameId / 1000) || MAIN_THREAD : undefined;
-      const r = await this.runtime.evaluate(args.expression, threadId);
-      const d = r.value !== undefined ? this.vars.describe(r.value) : { value: r.result, variablesReference: 0 };
-      response.body = { result: r.value !== undefined ? d.value : r.result, variablesReference: d.variablesReference, ...('type' in d ? { type: d.type } : {}) };
+      const r = await this.runtime.evaluate(args.expression, threadId, args.frameId);
+      const d = r.value !== undefined ? this.vars.typedVariable('', r.value, r.pyType) : { value: r.result, variablesReference: 0 };
+      response.body = { result: r.value !== undefined ? d.value : r.result, variablesReference: d.variablesReference, ...('type' in d && d.type ? { type: d.type } : {}) };
     });
   }
 
   protected override async continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
-    this.vars.clear();
+    this.clearVars();
     response.body = { allThreadsContinued: !args.singleThread && args.threadId === MAIN_THREAD };
     await this.handle(response, () => this.runtime.continue(args.threadId, args.singleThread ?? false));
   }
 
   protected override async nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
-    this.vars.clear();
+    this.clearVars();
     await this.handle(response, () => this.runtime.next(args.threadId));
   }
 
   protected override async stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
-    this.vars.clear();
-    await this.handle(response, () => this.runtime.next(args.threadId));
+    this.clearVars();
+    await this.handle(response, () => this.runtime.stepIn(args.threadId));
   }
 
   protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
-    this.vars.clear();
-    await this.handle(response, () => this.runtime.continue(args.threadId, true));
+    this.clearVars();
+    await this.handle(response, () => this.runtime.stepOut(args.threadId));
+  }
+
+  protected override async setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const frameId = this.localsScopes.get(args.variablesReference);
+      if (frameId === undefined) throw new Error(`only a frame's locals can be set (${args.name} is not in a Locals scope)`);
+      const r = await this.runtime.setLocal(frameId, args.name, args.value);
+      const d = this.vars.typedVariable(args.name, r.value, r.pyType);
+      response.body = { value: d.value, ...(d.type ? { type: d.type } : {}), variablesReference: d.variablesReference };
+    });
+  }
+
+  protected override async dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const frameId = args.variablesReference !== undefined ? this.localsScopes.get(args.variablesReference) : args.frameId;
+      if (frameId === undefined) {
+        response.body = { dataId: null, description: `${args.name}: data breakpoints are on a frame's locals only` };
+        return;
+      }
+      const info = await this.runtime.dataBreakpointInfo(frameId, args.name);
+      response.body = { dataId: info.dataId, description: info.description, ...(info.accessTypes ? { accessTypes: info.accessTypes } : {}), canPersist: false };
+    });
+  }
+
+  protected override async setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): Promise<void> {
+    await this.handle(response, async () => {
+      const statuses = await this.runtime.setDataBreakpoints(args.breakpoints.map(b => ({ dataId: b.dataId, ...(b.condition ? { condition: b.condition } : {}), ...(b.hitCondition ? { hitCondition: b.hitCondition } : {}) })));
+      response.body = { breakpoints: statuses.map(s => ({ id: s.id, verified: s.verified, ...(s.message ? { message: s.message } : {}) })) };
+    });
   }
 
   protected override async stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): Promise<void> {
-    this.vars.clear();
+    this.clearVars();
     await this.handle(response, () => this.runtime.stepBack(args.threadId));
   }
 
   protected override async reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse, args: DebugProtocol.ReverseContinueArguments): Promise<void> {
-    this.vars.clear();
+    this.clearVars();
     await this.handle(response, () => this.runtime.reverseContinue(args.threadId));
   }
 
   protected override async restartFrameRequest(response: DebugProtocol.RestartFrameResponse, args: DebugProtocol.RestartFrameArguments): Promise<void> {
-    this.vars.clear();
-    await this.handle(response, () => this.runtime.restartFrame(Math.floor(args.frameId / 1000) || MAIN_THREAD));
+    this.clearVars();
+    await this.handle(response, () => this.runtime.restartFrame(Math.floor(args.frameId / 1000) || MAIN_THREAD, args.frameId));
   }
 
   protected override async pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
@@ -346,6 +406,7 @@ export class FlyteSandboxSession extends DebugSession {
         // A client that starts following mid-run gets every call again, now with its values.
         this.followValues = a.values === true;
         if (this.followValues) for (const r of this.history.values()) this.pendingSummaries.set(r.seq, r);
+        await this.runtime.follow(this.followValues).catch(() => undefined);
         this.sendResponse(response);
         this.flushCalls();
         return;

@@ -5,7 +5,7 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ioView } from '../engine/marshal.ts';
-import { dictEntries, isDict, isExceptionValue, isTuple, pyRepr, pyTypeName } from '../engine/values/python.ts';
+import { dictEntries, isDict, isExceptionValue, isOpaqueType, isTuple, pyRepr, pyTypeName, typedRepr } from '../engine/values/python.ts';
 
 const MAX_VALUE = 240;
 
@@ -28,6 +28,12 @@ export class VariableStore {
 
   clear(): void {
     this.providers.clear();
+  }
+
+  /** A local, with the Python type name the sandbox reported for it. */
+  typedVariable(name: string, value: unknown, typeName: string | undefined, evaluateName?: string): DebugProtocol.Variable {
+    if ((typeName === 'float' && typeof value === 'number') || (isOpaqueType(typeName) && typeof value === 'string')) return { name, value: typedRepr(value, typeName), type: typeName!, variablesReference: 0, ...(evaluateName ? { evaluateName } : {}) };
+    return this.variable(name, value, evaluateName);
   }
 
   /** One value as a variable named `name`. */

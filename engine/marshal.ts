@@ -11,23 +11,34 @@
  *   and defaults filled (`name` from the path, `format` "", `hash` None).
  * Lists, tuples and dict values are recursed; sets and keys are not.
  */
-import { dictEntries, isDict, isTuple, pyRepr, tuple, type MontyValue } from './values/python.ts';
+import { dictEntries, isDict, isTuple, pyRepr, pyTypeName, tuple, type MontyValue } from './values/python.ts';
 
 export const IO_TYPE_KEY = '__flyte_io_type__';
 export type IoKind = 'File' | 'Dir' | 'DataFrame';
 
 interface FieldSpec {
   name: string;
+  /** `path: str` (no default). */
   required?: boolean;
+  /** `Optional[str]`: None is valid. */
   optional?: boolean;
   default?: unknown;
+  /** Validated but not part of `model_dump()` (DataFrame's `hash`). */
+  notDumped?: boolean;
 }
 
 const FIELDS: Record<IoKind, FieldSpec[]> = {
   File: [{ name: 'path', required: true }, { name: 'name', optional: true, default: null }, { name: 'format', default: '' }, { name: 'hash', optional: true, default: null }],
   Dir: [{ name: 'path', required: true }, { name: 'name', optional: true, default: null }, { name: 'format', default: '' }, { name: 'hash', optional: true, default: null }],
-  DataFrame: [{ name: 'uri', optional: true, default: null }, { name: 'format', optional: true, default: '' }],
+  DataFrame: [{ name: 'uri', optional: true, default: null }, { name: 'format', optional: true, default: '' }, { name: 'hash', optional: true, default: null, notDumped: true }],
 };
+
+/**
+ * The pydantic release whose documentation URL ends a ValidationError
+ * message. flyte-sdk requires pydantic>=2.10.6 without pinning it; 2.13 is
+ * the release current with flyte-sdk 2.6.x.
+ */
+export const PYDANTIC_DOCS_VERSION = '2.13';
 
 export function isIoKind(tag: unknown): tag is IoKind {
   return tag === 'File' || tag === 'Dir' || tag === 'DataFrame';
@@ -40,44 +51,78 @@ export class IoHandle {
   /** The tagged dict Monty holds for this handle (`_to_monty`). */
   toMonty(): Map<string, unknown> {
     const out = new Map<string, unknown>([[IO_TYPE_KEY, this.kind]]);
-    for (const spec of FIELDS[this.kind]) out.set(spec.name, this.fields[spec.name] ?? null);
+    for (const spec of FIELDS[this.kind]) if (!spec.notDumped) out.set(spec.name, this.fields[spec.name] ?? null);
     return out;
   }
 }
 
-/** Pydantic's validation failure, as Flyte's `model_validate` raises it while unmarshaling. */
+/**
+ * What Flyte's `File/Dir/DataFrame.model_validate(payload)` raises while
+ * unmarshaling, with production's exact type and message: the `name`
+ * validator reads `data["path"]` (KeyError) and builds `Path(path)`
+ * (TypeError, worded by the Python version), then pydantic checks every
+ * field (ValidationError listing each problem).
+ */
 export class IoValidationError extends Error {
-  readonly typeName = 'ValidationError';
-  constructor(readonly kind: IoKind, readonly field: string, readonly problem: string, readonly path: string, input: Map<unknown, unknown> | Record<string, unknown>) {
-    super(`1 validation error for ${kind}\n${field}\n  ${problem} [input_value=${pyRepr(withoutTag(input))}]`);
+  constructor(readonly typeName: 'KeyError' | 'TypeError' | 'ValidationError', message: string, readonly kind: IoKind, readonly field: string, readonly problem: string, readonly path: string) {
+    super(message);
   }
 }
 
-function withoutTag(d: Map<unknown, unknown> | Record<string, unknown>): Map<unknown, unknown> {
-  return new Map(dictEntries(d).filter(([k]) => k !== IO_TYPE_KEY));
+/** pydantic-core's repr of an input value: Python's repr, cut to 25 + "..." + 24 characters past 50. */
+function pydanticRepr(value: unknown): string {
+  const r = pyRepr(value);
+  return r.length > 50 ? `${r.slice(0, 25)}...${r.slice(-24)}` : r;
+}
+
+/** `Path(value)` refusing a non-string, as CPython words it. */
+export function pathTypeError(value: unknown, pythonVersion: string = '3.12'): string {
+  const type = pyTypeName(value);
+  const [, minor] = pythonVersion.split('.').map(Number) as [number, number];
+  if (minor >= 12) return `argument should be a str or an os.PathLike object where __fspath__ returns a str, not '${type}'`;
+  if (type === 'bytes') return "argument should be a str object or an os.PathLike object returning str, not <class 'bytes'>";
+  return `expected str, bytes or os.PathLike object, not ${type}`;
 }
 
 /** `Path(path).name`, as File/Dir's validator fills `name`. */
 function baseName(path: string): string {
   const trimmed = path.replace(/\/+$/, '');
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+  const name = trimmed.slice(trimmed.lastIndexOf('/') + 1);
+  return name === '.' ? '' : name;
 }
 
-function validateHandle(kind: IoKind, dict: Map<unknown, unknown> | Record<string, unknown>, where: string): IoHandle {
-  const given = new Map(dictEntries(dict));
+function validateHandle(kind: IoKind, dict: Map<unknown, unknown> | Record<string, unknown>, where: string, pythonVersion?: string): IoHandle {
+  const given = new Map(dictEntries(dict).filter(([k]) => k !== IO_TYPE_KEY));
+  if (kind !== 'DataFrame' && (given.get('name') ?? null) === null) {
+    // File/Dir pre_init (mode="before"): data["name"] = Path(data["path"]).name
+    if (!given.has('path')) throw new IoValidationError('KeyError', "'path'", kind, 'path', "missing: Flyte's validator reads it to fill 'name' (KeyError)", where);
+    const p = given.get('path');
+    const path = Buffer.isBuffer(p) ? undefined : p;
+    if (typeof path !== 'string') {
+      const message = pathTypeError(p, pythonVersion);
+      throw new IoValidationError('TypeError', message, kind, 'path', `${message} (Path(path) in Flyte's validator)`, where);
+    }
+    given.set('name', baseName(path));
+  }
   const fields: Record<string, string | null> = {};
+  const errors: { field: string; line: string; problem: string }[] = [];
   for (const spec of FIELDS[kind]) {
-    if (!given.has(spec.name) || (given.get(spec.name) === null && spec.required)) {
-      if (spec.required) throw new IoValidationError(kind, spec.name, 'Field required', where, dict);
-      fields[spec.name] = spec.default as string | null;
+    if (!given.has(spec.name)) {
+      if (spec.required) errors.push({ field: spec.name, problem: 'Field required', line: `Field required [type=missing, input_value=${pydanticRepr(given)}, input_type=dict]` });
+      else fields[spec.name] = spec.default as string | null;
       continue;
     }
     const v = given.get(spec.name);
     if (v === null && spec.optional) fields[spec.name] = null;
     else if (typeof v === 'string') fields[spec.name] = v;
-    else throw new IoValidationError(kind, spec.name, 'Input should be a valid string', where, dict);
+    else if (Buffer.isBuffer(v)) fields[spec.name] = v.toString('utf8');
+    else errors.push({ field: spec.name, problem: 'Input should be a valid string', line: `Input should be a valid string [type=string_type, input_value=${pydanticRepr(v)}, input_type=${pyTypeName(v)}]` });
   }
-  if (kind !== 'DataFrame' && fields.name === null) fields.name = baseName(fields.path ?? '');
+  if (errors.length) {
+    const type = (e: { line: string }) => /\[type=(\w+)/.exec(e.line)![1];
+    const message = `${errors.length} validation error${errors.length > 1 ? 's' : ''} for ${kind}\n${errors.map(e => `${e.field}\n  ${e.line}\n    For further information visit https://errors.pydantic.dev/${PYDANTIC_DOCS_VERSION}/v/${type(e)}`).join('\n')}`;
+    throw new IoValidationError('ValidationError', message, kind, errors[0]!.field, errors[0]!.problem, where);
+  }
   return new IoHandle(kind, fields);
 }
 
@@ -91,13 +136,13 @@ function ioTag(value: unknown): unknown {
  * `_from_monty`: tagged dicts with a known tag become IoHandles. Returns the
  * input itself when nothing inside it changes, so plain values cost a walk only.
  */
-export function fromMonty(value: MontyValue, where = 'value'): unknown {
+export function fromMonty(value: MontyValue, where = 'value', pythonVersion?: string): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const v = value[i] as unknown;
-      const m = fromMonty(v, `${where}[${i}]`);
+      const m = fromMonty(v, `${where}[${i}]`, pythonVersion);
       if (m !== v && !out) out = value.slice(0, i);
       if (out) out.push(m);
     }
@@ -106,10 +151,10 @@ export function fromMonty(value: MontyValue, where = 'value'): unknown {
   }
   if (isDict(value)) {
     const tag = ioTag(value);
-    if (isIoKind(tag)) return validateHandle(tag, value, where);
+    if (isIoKind(tag)) return validateHandle(tag, value, where, pythonVersion);
     let changed = false;
     const entries = dictEntries(value).map(([k, v]) => {
-      const m = fromMonty(v, `${where}[${pyRepr(k)}]`);
+      const m = fromMonty(v, `${where}[${pyRepr(k)}]`, pythonVersion);
       if (m !== v) changed = true;
       return [k, m] as [unknown, unknown];
     });
@@ -150,8 +195,8 @@ export function toMonty(value: unknown): MontyValue {
  * sandbox: a tagged dict stands for the handle a real task would return, so it
  * is validated and dumped the way `model_dump` would (defaults filled).
  */
-export function hostResultToMonty(value: unknown, where = 'result'): MontyValue {
-  return toMonty(fromMonty(value, where));
+export function hostResultToMonty(value: unknown, where = 'result', pythonVersion?: string): MontyValue {
+  return toMonty(fromMonty(value, where, pythonVersion));
 }
 
 /** What the UI shows for one tagged dict: its Flyte fields and what is wrong with it. */

@@ -2,14 +2,18 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
+import type { UnreadableCall } from './extract/codeTasks.ts';
 import { TaskExtractor, type PythonVersion, type SandboxTask } from './extract/tasks.ts';
 import { Workspace } from './extract/workspace.ts';
+import type { FlyteProfile } from './profiles.ts';
 import type { FilePosition, PythonModule } from './python/module.ts';
 
 export interface ProgramOptions {
   /** Extra import roots (the workspace folder); the file's own folder always comes first. */
   roots?: string[];
   pythonVersion?: PythonVersion;
+  /** The Flyte release whose semantics to reproduce (default: the default profile). */
+  profile?: FlyteProfile;
   /** Use this text instead of reading the file (an unsaved editor buffer). */
   text?: string;
 }
@@ -18,9 +22,18 @@ export interface Program {
   file: string;
   module: PythonModule;
   tasks: SandboxTask[];
+  /** Sandbox calls seen whose code the debugger cannot read, and why. */
+  unreadable: UnreadableCall[];
   /** Where the parser could not read the file (Python would not import it). */
   syntaxWarning?: FilePosition;
   findTask(name?: string): SandboxTask;
+}
+
+function unreadableNote(unreadable: UnreadableCall[], name?: string): string {
+  const hit = name === undefined ? undefined : unreadable.find(u => u.assignedTo.includes(name));
+  if (hit) return `: '${name}' comes from ${hit.call} at line ${hit.at.line}, whose code the debugger cannot read: ${hit.reason}`;
+  if (!unreadable.length) return '';
+  return `; ${unreadable.length} sandbox call${unreadable.length > 1 ? 's' : ''} seen but not readable (see flyte-sandbox list)`;
 }
 
 export async function loadProgram(file: string, options: ProgramOptions = {}): Promise<Program> {
@@ -34,21 +47,25 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
   } catch (e) {
     throw new UsageError(`cannot read the file: ${(e as Error).message}`, file);
   }
-  const tasks = await new TaskExtractor(workspace, options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}).extract(module);
+  const { tasks, unreadable } = await new TaskExtractor(workspace, {
+    ...(options.pythonVersion ? { pythonVersion: options.pythonVersion } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+  }).extract(module);
   const err = module.syntaxError();
   return {
     file: path,
     module,
     tasks,
+    unreadable,
     ...(err ? { syntaxWarning: module.nodePosition(err) } : {}),
     findTask(name?: string): SandboxTask {
-      if (!tasks.length) throw new UsageError('no sandboxed task here (looked for @<env>.sandbox.orchestrator functions and orchestrator_from_str(...) assignments)', file);
+      if (!tasks.length) throw new UsageError(`no sandboxed task here (looked for @<env>.sandbox.orchestrator functions, orchestrator_from_str(...) assignments and orchestrate_local(...) calls)${unreadableNote(unreadable)}`, file);
       if (name === undefined) {
         if (tasks.length === 1) return tasks[0]!;
         throw new UsageError(`${tasks.length} sandboxed tasks here, say which one: ${tasks.map(t => t.name).join(', ')}`, file);
       }
       const found = tasks.find(t => t.name === name) ?? tasks.find(t => t.flyteName === name);
-      if (!found) throw new UsageError(`no sandboxed task '${name}' (found: ${tasks.map(t => (t.flyteName !== t.name ? `${t.name} (${t.flyteName})` : t.name)).join(', ')})`, file);
+      if (!found) throw new UsageError(`no sandboxed task '${name}' (found: ${tasks.map(t => (t.flyteName !== t.name ? `${t.name} (${t.flyteName})` : t.name)).join(', ')})${unreadableNote(unreadable, name)}`, file);
       return found;
     },
   };

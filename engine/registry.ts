@@ -14,6 +14,8 @@ export interface RegistryEntry {
   category: EntryCategory;
   /** A Flyte TaskTemplate: `flyte_map` uses flyte.map semantics for it, plain-callable semantics otherwise. */
   taskTemplate: boolean;
+  /** Python's type name of an object without `.aio` (a plain function: 'function'); what flyte.map fails on before 2.5.6. */
+  noAio?: string;
   /** What the object is ("Flyte task (@env.task)"). */
   what: string;
   /** Why it is registered ("referenced in the task body", "in tasks=[...]"). */

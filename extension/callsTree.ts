@@ -34,6 +34,11 @@ export class CallsTree implements vscode.TreeDataProvider<Node> {
     item.tooltip = new vscode.MarkdownString(`**#${c.seq} ${c.function}**\n\n${c.status === 'raised' ? `raised \`${c.error?.type}: ${c.error?.message}\`` : `→ \`${c.result ?? c.status}\``}\n\nsource: ${c.source ?? '-'} · ${c.durationMs?.toFixed(3) ?? '-'} ms`);
     item.iconPath = new vscode.ThemeIcon(c.status === 'raised' ? 'error' : c.status === 'pending' ? 'loading~spin' : isMap ? 'list-tree' : 'arrow-swap');
     item.contextValue = 'call';
+    const file = this.model.current()?.launched?.file;
+    if (file && c.line !== undefined) {
+      const at = new vscode.Position(c.line - 1, Math.max(0, (c.column ?? 1) - 1));
+      item.command = { command: 'vscode.open', title: 'Go to the call', arguments: [vscode.Uri.file(file), { selection: new vscode.Range(at, at) }] };
+    }
     return item;
   }
 }

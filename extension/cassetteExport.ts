@@ -31,6 +31,7 @@ export function cassetteOf(run: RunModel, path: string): { text: string; missing
       ...(c.source ? { source: c.source } : {}),
       ...(c.durationMs !== undefined ? { durationMs: c.durationMs } : {}),
       ...(c.mapParent !== undefined ? { mapParent: c.mapParent, mapIndex: c.mapIndex! } : {}),
+      ...(c.ref ? { ref: c.ref } : {}),
     })),
   };
   return { text: formatCassette(cassette), missing };

@@ -10,13 +10,16 @@ import { AdapterFactory } from './adapterFactory.ts';
 import { CallsTree } from './callsTree.ts';
 import { TaskCodeLens } from './codeLens.ts';
 import { configurationFor, ConfigurationProvider, type Mode } from './configProvider.ts';
+import { SandboxInlineValues } from './inlineValues.ts';
 import { IoPanel } from './ioPanel.ts';
+import { registerProductionRun, type ImportTrace } from './productionRun.ts';
 import { DEBUG_TYPE, SessionModel } from './sessionModel.ts';
 import { statusBar } from './statusBar.ts';
 import { tasksOf } from './tasks.ts';
 
-export function activate(context: vscode.ExtensionContext): { model: SessionModel } {
+export function activate(context: vscode.ExtensionContext): { model: SessionModel; lastImport: () => ImportTrace | undefined } {
   const model = new SessionModel();
+  const production = registerProductionRun(context);
   const codeLens = new TaskCodeLens();
 
   const start = async (mode: Mode, uri?: vscode.Uri, task?: string) => {
@@ -42,10 +45,12 @@ export function activate(context: vscode.ExtensionContext): { model: SessionMode
 
   context.subscriptions.push(
     model,
+    production.disposable,
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new AdapterFactory(context.extensionPath)),
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, codeLens),
+    vscode.languages.registerInlineValuesProvider({ language: 'python', scheme: 'file' }, new SandboxInlineValues()),
     vscode.workspace.onDidChangeConfiguration(e => e.affectsConfiguration('flyteSandbox.codeLens') && codeLens.refresh()),
     vscode.commands.registerCommand('flyteSandbox.debugTask', (uri?: vscode.Uri, task?: string) => start('debug', uri, task)),
     vscode.commands.registerCommand('flyteSandbox.runWithStubs', (uri?: vscode.Uri, task?: string) => start('stubs', uri, task)),
@@ -63,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): { model: SessionMode
     }),
   );
   void updateHasTasks(vscode.window.activeTextEditor);
-  return { model };
+  return { model, lastImport: production.lastImport };
 }
 
 export function deactivate(): void {

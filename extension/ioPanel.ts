@@ -37,7 +37,7 @@ export class IoPanel implements vscode.Disposable {
     this.panel.webview.html = this.html();
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),
-      this.panel.webview.onDidReceiveMessage(m => this.onMessage(m as { type: string; line?: number; seq?: number })),
+      this.panel.webview.onDidReceiveMessage(m => this.onMessage(m as { type: string; line?: number; seq?: number; url?: string })),
       model.onDidChange(() => this.schedule()),
       vscode.debug.onDidStartDebugSession(s => {
         if (s.type === DEBUG_TYPE) void this.follow(s);
@@ -89,7 +89,7 @@ export class IoPanel implements vscode.Disposable {
     }
     const changed: CallSummary[] = [];
     for (const c of run.calls.values()) {
-      const key = `${c.status}|${c.result ?? ''}|${c.values ? 1 : 0}`;
+      const key = `${c.status}|${c.result ?? ''}|${c.values ? 1 : 0}|${c.line ?? ''}|${c.ref?.name ?? ''}`;
       if (this.sent.get(c.seq) !== key) {
         this.sent.set(c.seq, key);
         changed.push(c);
@@ -104,7 +104,7 @@ export class IoPanel implements vscode.Disposable {
     });
   }
 
-  private async onMessage(m: { type: string; line?: number; seq?: number; action?: string; threadId?: number }): Promise<void> {
+  private async onMessage(m: { type: string; line?: number; seq?: number; action?: string; threadId?: number; url?: string }): Promise<void> {
     const run = this.model.current();
     switch (m.type) {
       case 'ready':
@@ -127,6 +127,10 @@ export class IoPanel implements vscode.Disposable {
         return;
       case 'export':
         await vscode.commands.executeCommand('flyteSandbox.exportCassette');
+        return;
+      case 'open':
+        // Only links the adapter reported (a production run's or a cluster run's page).
+        if (m.url && /^https?:\/\//.test(m.url) && [...(run?.calls.values() ?? [])].some(c => c.ref?.url === m.url)) await vscode.env.openExternal(vscode.Uri.parse(m.url));
         return;
     }
   }

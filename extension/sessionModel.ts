@@ -82,6 +82,12 @@ export class SessionModel implements vscode.Disposable {
       case 'flyteSandbox/calls':
         for (const c of body.calls as CallSummary[]) run.calls.set(c.seq, c);
         break;
+      case 'flyteSandbox/callSites':
+        for (const [seq, line, column] of body.sites as [number, number, number][]) {
+          const c = run.calls.get(seq);
+          if (c) Object.assign(c, { line, column });
+        }
+        break;
       case 'flyteSandbox/rewound':
         for (const seq of [...run.calls.keys()]) if (seq >= (body.seq as number)) run.calls.delete(seq);
         break;

@@ -1,6 +1,6 @@
 // The IO marshaling panel page. Plain script, no dependencies, no remote resources.
 // Receives {type:'reset'} and {type:'update', run, calls, known} from the extension;
-// sends {type:'ready'|'reveal'|'rewind'|'export'}.
+// sends {type:'ready'|'reveal'|'rewind'|'export'|'open'}.
 (function () {
   const vscode = acquireVsCodeApi();
   const ROW = 24;
@@ -32,8 +32,24 @@
 
   const esc = s => String(s).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
   const sig = c => [...c.args, ...Object.entries(c.kwargs || {}).map(([k, v]) => `${k}=${v}`)].join(', ');
+  const ms = d => (d >= 1000 ? `${(d / 1000).toFixed(d >= 10000 ? 0 : 1)} s` : `${Math.round(d)} ms`);
+
+  // Where a result came from outside the debugger: the production action it was imported from, or the cluster run.
+  function origin(c) {
+    const r = c.ref;
+    if (!r) return '';
+    const link = r.url ? ` · <span class="link" data-url="${esc(r.url)}" title="${esc(r.url)}">open the run</span>` : '';
+    if (r.kind === 'production') {
+      const parts = [`production action <b>${esc(r.name)}</b>`];
+      if (r.durationMs !== undefined) parts.push(`took ${ms(r.durationMs)} in production`);
+      if (r.cacheHit !== undefined) parts.push(r.cacheHit ? 'cache hit' : 'not cached');
+      return `<div class="origin">${parts.join(' · ')}${link}</div>`;
+    }
+    return `<div class="origin">remote run <b>${esc(r.name)}</b> on the cluster${r.phase ? ` · ${esc(r.phase)}` : ' · running'}${link}</div>`;
+  }
 
   function siteOf(c) {
+    if (typeof c.line === 'number') return c.line;
     if (!run || !run.callSites) return null;
     const parent = c.mapParent !== undefined ? calls.get(c.mapParent) : null;
     const lines = run.callSites[parent ? 'flyte_map' : c.function] || [];
@@ -90,6 +106,7 @@
         ${isMap ? `<span class="group">${esc(mapProgress(c))}</span>` : ''}
         ${c.io && c.io.some(x => x.view.problems.length) ? '<span class="codicon codicon-warning problem" title="a malformed IO handle"></span>' : ''}
         <span class="badge">${esc(c.source || '-')}</span>
+        ${c.ref ? `<span class="ref" title="${esc(c.ref.url || '')}">${c.ref.kind === 'production' ? 'production' : 'run'} ${esc(c.ref.name)}${c.ref.cacheHit ? ' · cache hit' : ''}</span>` : ''}
         <span class="seq">${c.durationMs !== undefined ? c.durationMs.toFixed(2) + ' ms' : ''}</span>
         ${typeof site === 'number' ? `<span class="site" data-line="${site}">line ${site}</span>` : ''}
       </div>`);
@@ -113,6 +130,7 @@
       <h3>#${c.seq} ${esc(c.function)} <span class="badge">${esc(c.source || '-')}</span> ${c.mapParent !== undefined ? `<span class="group">flyte_map item ${c.mapIndex} of #${c.mapParent}</span>` : ''}</h3>
       <div class="group">${typeof site === 'number' ? `called from <span class="site" data-line="${site}">line ${site}</span>` : Array.isArray(site) ? `called from one of lines ${site.join(', ')}` : ''}
         ${c.durationMs !== undefined ? ` · ${c.durationMs.toFixed(3)} ms` : ''} ${run && !run.ended ? `· <span class="site" data-rewind="${c.seq}">rewind here</span>` : ''}</div>
+      ${origin(c)}
       <div class="sides">
         <div class="side"><h4>What Monty holds</h4><pre>${esc(monty)}</pre></div>
         <div class="side"><h4>What Flyte sees</h4>${flyte}</div>
@@ -134,7 +152,10 @@
     document.getElementById('title').textContent = run.task ? `${run.task}${run.flyteName && run.flyteName !== run.task ? ` (${run.flyteName})` : ''}` : 'Flyte Sandbox';
     const r = run.result;
     const paused = run.stops.length ? ` · paused at ${run.stops[run.stops.length - 1].description}` : '';
-    document.getElementById("status").textContent = `${run.count} call${run.count === 1 ? "" : "s"}${paused}${r ? ` · ${r.status === 'ok' ? 'result: ' + r.output : 'failed: ' + (r.error ? r.error.type + ': ' + r.error.message : '')}` : run.ended ? ' · ended' : ''}`;
+    const remote = [...calls.values()].filter(c => c.ref && c.ref.kind === 'remote').length;
+    const production = [...calls.values()].find(c => c.ref && c.ref.kind === 'production');
+    const from = production ? ` · replaying production run ${production.ref.url ? production.ref.url.split('/').pop() : ''}` : '';
+    document.getElementById("status").textContent = `${run.count} call${run.count === 1 ? "" : "s"}${remote ? ` · ${remote} remote run${remote === 1 ? '' : 's'}` : ''}${from}${paused}${r ? ` · ${r.status === 'ok' ? 'result: ' + r.output : 'failed: ' + (r.error ? r.error.type + ': ' + r.error.message : '')}` : run.ended ? ' · ended' : ''}`;
   }
 
   window.addEventListener('message', e => {
@@ -179,6 +200,7 @@
     if (act) vscode.postMessage({ type: 'act', action: act.dataset.act, threadId: threadOf(calls.get(Number(act.dataset.seq))) });
     if (e.target.dataset.line) vscode.postMessage({ type: 'reveal', line: Number(e.target.dataset.line) });
     if (e.target.dataset.rewind) vscode.postMessage({ type: 'rewind', seq: Number(e.target.dataset.rewind) });
+    if (e.target.dataset.url) vscode.postMessage({ type: 'open', url: e.target.dataset.url });
   });
   document.getElementById('fn').addEventListener('input', e => { filterFn = e.target.value.trim(); rebuild(); });
   document.getElementById('search').addEventListener('input', e => { search = e.target.value.trim().toLowerCase(); rebuild(); });

@@ -57,7 +57,7 @@ test('run --json: one JSON document with status, output, calls and stdout; tuple
   const r = cli(['run', 'flow.py', '--task', 'env.pipe', '--inputs', '@inputs.json', '--stubs', 'stubs.json', '--json'], dir);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(doc), ['status', 'output', 'error', 'calls', 'stdout']);
+  assert.deepEqual(Object.keys(doc), ['status', 'output', 'error', 'calls', 'stdout', 'profile']);
   assert.equal(doc.status, 'ok');
   assert.deepEqual(doc.output, [6, [{ __flyte_io_type__: 'File', path: 's3://b/x.csv', name: 'x.csv', format: '', hash: null }], [6, 8]]);
   assert.equal(doc.stdout, 'n is 3\n');
@@ -105,7 +105,7 @@ test('bad input: one clear message naming what and where, exit 2, never a stack 
     [['run', 'flow.py', '--inputs', '@inputs.json', '--limits', '{"maxDuration": 1}'], 2, /--limits: unknown limit 'maxDuration' \(known: maxDurationSecs, maxMemory, maxRecursionDepth, maxAllocations\)/],
     [['run', 'flow.py', '--bogus'], 2, /Unknown option '--bogus'/],
     [['frobnicate', 'flow.py'], 2, /unknown command 'frobnicate'/],
-    [['run', 'flow.py', '--python', 'python3'], 2, /--python only chooses the interpreter for --forward/],
+    [['run', 'flow.py', '--flyte-profile', '9.9'], 2, /unknown Flyte profile '9\.9' \(known: 2\.2 \(flyte-sdk 2\.2\.1 – 2\.5\.5\), 2\.6 \(flyte-sdk 2\.6\.x\), pooled/],
     [['run', 'flow.py', '--forward', ','], 2, /--forward needs function names \(a,b\) or 'all'/],
   ];
   for (const [args, code, pattern] of cases) {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
-import type { CallRecord } from '../run/outcome.ts';
+import type { CallRecord, CallRef } from '../run/outcome.ts';
 import type { Wire } from '../values/wire.ts';
 import { toWire } from '../values/wire.ts';
 
@@ -23,6 +23,42 @@ export interface CassetteCall {
   durationMs?: number;
   mapParent?: number;
   mapIndex?: number;
+  /**
+   * `kwargs` holds every input by parameter name with defaults filled in, as
+   * production records them (imported runs): a live call is bound to the
+   * function's signature before it is compared.
+   */
+  bound?: true;
+  /** The production action or cluster run the result came from. */
+  ref?: CallRef;
+  /** On a flyte_map record: "unknown" when its items are in created_at order, not index order (imported runs). */
+  mapOrder?: 'unknown';
+  mapSize?: number;
+}
+
+/** Where an imported cassette came from (`flyte-sandbox import-run`). */
+export interface ProductionInfo {
+  run: string;
+  url: string;
+  project: string;
+  domain: string;
+  /** The orchestrator's Flyte task name, its version, discovery_version and the SDK version that ran it. */
+  task: string | null;
+  taskVersion: string | null;
+  discoveryVersion: string | null;
+  sdkVersion: string | null;
+  phase: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  importedAt: string;
+  /** How the children were listed: the parent_name filter, or client-side when the backend refuses it. */
+  listing: string;
+  /** Calls (actions) imported, and those still running when the run was imported. */
+  actions: number;
+  missing?: number;
+  /** What production does not record, so the cassette cannot hold it. */
+  unrecoverable: string[];
+  notes?: string[];
 }
 
 export interface Cassette {
@@ -38,6 +74,8 @@ export interface Cassette {
   status: 'ok' | 'error' | 'incomplete';
   output: Wire;
   error: { type: string; message: string } | null;
+  /** Set on cassettes imported from a production run. */
+  production?: ProductionInfo;
   calls: CassetteCall[];
 }
 
@@ -56,6 +94,7 @@ export function callToCassette(r: CallRecord): CassetteCall {
     ...(r.source ? { source: r.source } : {}),
     ...(r.durationUs >= 0 ? { durationMs: Math.round(r.durationUs) / 1000 } : {}),
     ...(r.mapParent !== undefined ? { mapParent: r.mapParent, mapIndex: r.mapIndex! } : {}),
+    ...(r.ref ? { ref: r.ref } : {}),
   };
 }
 

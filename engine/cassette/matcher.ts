@@ -3,11 +3,19 @@
  * keyword argument, compared in the wire encoding (so tuples, bytes and big
  * ints compare exactly); a redacted recorded value matches anything. A
  * mismatch is described part by part, against the closest recorded call.
+ *
+ * A `bound` recorded call (imported from production, which keeps inputs by
+ * name with defaults filled in) is compared input by input, after binding
+ * the live call to the function's signature (`signatures.ts`).
  */
 import { fromWire, type Wire } from '../values/wire.ts';
 import { pyRepr } from '../values/python.ts';
 import type { CassetteCall } from './format.ts';
 import { isRedacted } from './redact.ts';
+import { bindCall, type Signature } from './signatures.ts';
+
+/** The signature a function's calls bind to (undefined: none known, e.g. a remote task handle). */
+export type SignatureLookup = (fn: string) => Signature | undefined;
 
 export interface LiveCall {
   function: string;
@@ -40,8 +48,9 @@ function entries(w: Wire): Record<string, Wire> {
 }
 
 /** The parts that differ, in words ("argument 0: recorded 3, now 4"); empty when the call matches. */
-export function differences(live: LiveCall, recorded: CassetteCall): string[] {
+export function differences(live: LiveCall, recorded: CassetteCall, signatures?: SignatureLookup): string[] {
   if (live.function !== recorded.function) return [`function: recorded ${recorded.function}(), now ${live.function}()`];
+  if (recorded.bound) return boundDifferences(live, recorded, signatures?.(live.function));
   const out: string[] = [];
   const ra = list(recorded.args);
   const la = list(live.args);
@@ -55,6 +64,31 @@ export function differences(live: LiveCall, recorded: CassetteCall): string[] {
   return out;
 }
 
+/** Production's inputs by name against the live call bound to the signature. */
+function boundDifferences(live: LiveCall, recorded: CassetteCall, sig: Signature | undefined): string[] {
+  const rk = entries(recorded.kwargs);
+  const args = list(live.args);
+  const kwargs = entries(live.kwargs);
+  const out: string[] = [];
+  if (!sig) {
+    // A remote task handle (or anything without a def here): the names given are compared; recorded
+    // inputs the call leaves out are the deployed task's defaults, which the debugger does not know.
+    if (args.length) out.push(`${live.function}() takes keyword arguments only here (production records inputs by name, and Flyte raises RemoteTaskUsageError for positional arguments to a remote task); now ${args.length} positional`);
+    for (const [k, v] of Object.entries(kwargs)) if (!(k in rk) || !same(rk[k]!, v)) out.push(`input ${k}: recorded ${show(rk[k])}, now ${show(v)}`);
+    return out;
+  }
+  const b = bindCall(live.function, sig, args, kwargs);
+  if ('problem' in b) return [`the call does not bind to ${live.function}${sig.text}: ${b.problem}`];
+  for (const k of new Set([...Object.keys(rk), ...b.inputs.keys()])) {
+    const now = b.inputs.get(k);
+    if (!(k in rk)) out.push(`input ${k}: not recorded, now ${show(now)}`);
+    else if (now === undefined) {
+      if (!b.unknownDefaults.includes(k)) out.push(`input ${k}: recorded ${show(rk[k])}, now not passed (and it has no default)`);
+    } else if (!same(rk[k]!, now)) out.push(`input ${k}: recorded ${show(rk[k])}, now ${show(now)}`);
+  }
+  return out;
+}
+
 export function signatureOf(c: LiveCall | CassetteCall): string {
   const args = list(c.args).map(show);
   const kwargs = Object.entries(entries(c.kwargs)).map(([k, v]) => `${k}=${show(v)}`);
@@ -63,11 +97,11 @@ export function signatureOf(c: LiveCall | CassetteCall): string {
 }
 
 /** Among `candidates`, the recorded call nearest to `live`: same function first, then fewest differences. */
-export function closest(live: LiveCall, candidates: CassetteCall[]): CassetteCall | undefined {
+export function closest(live: LiveCall, candidates: CassetteCall[], signatures?: SignatureLookup): CassetteCall | undefined {
   let best: CassetteCall | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
-    const score = (c.function === live.function ? 0 : 1000) + differences(live, c).length;
+    const score = (c.function === live.function ? 0 : 1000) + differences(live, c, signatures).length;
     if (score < bestScore) {
       best = c;
       bestScore = score;

@@ -14,9 +14,10 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { codeHash, readCassette } from './format.ts';
+import type { SignatureLookup } from './matcher.ts';
 import { parseRedactPath } from './redact.ts';
 import { CassetteRecorder } from './recorder.ts';
-import { CassetteResolver, type ReplayMismatch } from './replay.ts';
+import { CassetteResolver, type ReplayMismatch } from '../resolvers/cassette.ts';
 
 export type RecordMode = 'once' | 'new_episodes' | 'none' | 'all';
 export const RECORD_MODES: RecordMode[] = ['once', 'new_episodes', 'none', 'all'];
@@ -41,13 +42,14 @@ export function checkCassetteOptions(o: CassetteOptions, attribute: (name: strin
   for (const p of o.redact ?? []) parseRedactPath(p);
 }
 
-export function setUpCassette(o: CassetteOptions, task: SandboxTask, inputs: Record<string, unknown>, notice: (text: string) => void): CassetteSetup {
+export function setUpCassette(o: CassetteOptions, task: SandboxTask, inputs: Record<string, unknown>, notice: (text: string) => void, signatures?: SignatureLookup): CassetteSetup {
   const mismatch = o.replayMismatch ?? 'stop';
   const replayFrom = (path: string, ordered: boolean, fallthrough: boolean): CassetteResolver => {
     const cassette = readCassette(path);
     if (cassette.task !== task.name) notice(`cassette ${path} was recorded for task ${cassette.task}, not ${task.name}`);
-    if (cassette.codeHash !== codeHash(task.code)) notice(`cassette ${path}: the task's code changed since it was recorded (${cassette.recordedAt}); calls are still matched one by one`);
-    return new CassetteResolver(cassette, { mismatch: fallthrough ? 'fallthrough' : mismatch, ordered, notice });
+    if (cassette.production) notice(`cassette ${path}: production run ${cassette.production.run} (${cassette.production.phase}, ${cassette.production.startedAt ?? 'start unknown'}): each call is answered with what production returned`);
+    else if (cassette.codeHash !== codeHash(task.code)) notice(`cassette ${path}: the task's code changed since it was recorded (${cassette.recordedAt}); calls are still matched one by one`);
+    return new CassetteResolver(cassette, { mismatch: fallthrough ? 'fallthrough' : mismatch, ordered, notice, ...(signatures ? { signatures } : {}) });
   };
   const recorder = (path: string) => new CassetteRecorder(path, task, inputs, o.redact ?? []);
   const path = o.replay ?? o.record;

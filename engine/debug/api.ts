@@ -8,10 +8,11 @@ import type { EventEmitter } from 'node:events';
 import type { ProbeResult } from '../run/probe.ts';
 import type { CallRecord, Frame, SandboxFailure } from '../run/outcome.ts';
 import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } from './breakpoints.ts';
+import type { DataBreakpointSpec, DataBreakpointStatus } from './dataBreakpoints.ts';
 
 export const MAIN_THREAD = 1;
 
-export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'exception' | 'pause' | 'goto' | 'external call';
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto' | 'external call';
 
 export interface StoppedInfo {
   reason: StopReason;
@@ -63,12 +64,42 @@ export interface LaunchInfo {
   externals: string[];
   warnings: string[];
   /** The run's duration limit (a watchdog outside the runtime tolerates this much silence). */
-  maxDurationSecs: number;
+  maxDurationSecs: number | null;
   /** Identifies the code a cassette was recorded from. */
   codeHash: string;
   /** Lines each external is called from (static: a call's own line is known only when it is probed). */
   callSites: Record<string, number[]>;
   inputNames: string[];
+  /** The Flyte release whose semantics the run reproduces ("reproducing flyte-sdk 2.6.x"). */
+  profile: { id: string; label: string; productionMonty: string; engineMonty: string; reason: string };
+  /** Lines where a statement of the task starts (where a line breakpoint can stop), when the run is instrumented. */
+  lines?: number[];
+}
+
+/** A sandbox frame's local variables at the current stop. */
+export interface LocalsInfo {
+  function: string;
+  /** Bound names only, in order of binding. */
+  locals: Map<string, unknown>;
+  /** Their Python type names (a float that holds a whole number, a function Monty handed over as its repr). */
+  types: Map<string, string>;
+  /** Why the frame has no locals to show. */
+  unavailable?: string;
+  /** Said beside them (e.g. post-mortem). */
+  note?: string;
+}
+
+export interface SetLocalResult {
+  value: unknown;
+  pyType: string;
+  /** What the Debug Console says about it (labelled beyond production). */
+  text: string;
+}
+
+export interface DataBreakpointInfo {
+  dataId: string | null;
+  description: string;
+  accessTypes?: ['write'];
 }
 
 export interface StubInfo {
@@ -84,6 +115,8 @@ export type CallAction =
   | { action: 'forward'; remember?: boolean };
 
 export interface EvaluateResult {
+  /** The value's Python type name, when known. */
+  pyType?: string;
   result: string;
   value?: unknown;
   type?: string;
@@ -110,6 +143,8 @@ export interface RuntimeEvents {
   output: [{ category: 'stdout' | 'stderr' | 'console'; text: string }];
   /** A call started or finished (the same record object, updated). */
   call: [CallRecord];
+  /** Where calls were made, found after the fact: [seq, line, column] in the program's file. */
+  sites: [[number, number, number][]];
   /** Time travel dropped every call from `seq` on. */
   rewound: [{ seq: number }];
   ended: [EndInfo];
@@ -127,17 +162,28 @@ export interface RuntimeApi extends EventEmitter<RuntimeEvents> {
   inputs(): Promise<Record<string, unknown>>;
   calls(): Promise<CallRecord[]>;
   stdout(): Promise<string>;
-  evaluate(expression: string, threadId?: number): Promise<EvaluateResult>;
+  /** `frameId`: evaluate in that frame (its locals shadow inputs, args, kwargs). */
+  evaluate(expression: string, threadId?: number, frameId?: number): Promise<EvaluateResult>;
   continue(threadId: number, singleThread?: boolean): Promise<void>;
   next(threadId: number): Promise<void>;
+  stepIn(threadId: number): Promise<void>;
+  stepOut(threadId: number): Promise<void>;
   pause(): Promise<void>;
   stepBack(threadId: number): Promise<void>;
   reverseContinue(threadId: number): Promise<void>;
-  restartFrame(threadId: number): Promise<void>;
+  restartFrame(threadId: number, frameId?: number): Promise<void>;
+  /** The locals of a frame of the current stop (undefined: a frame without locals, e.g. `<module>` or a label). */
+  frameLocals(frameId: number): Promise<LocalsInfo | undefined>;
+  /** Beyond production: assign a local of the innermost frame at a line stop. */
+  setLocal(frameId: number, name: string, expression: string): Promise<SetLocalResult>;
+  dataBreakpointInfo(frameId: number, name: string): Promise<DataBreakpointInfo>;
+  setDataBreakpoints(specs: DataBreakpointSpec[]): Promise<DataBreakpointStatus[]>;
   rewindTo(seq: number): Promise<void>;
   resolveCall(threadId: number, action: CallAction): Promise<void>;
   exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined>;
   where(threadId: number): Promise<ProbeResult | undefined>;
+  /** A client follows every call (the IO panel): give each call its line before the run ends. */
+  follow(on: boolean): Promise<void>;
   /** Stubs in effect, including those remembered during the session. */
   stubs(): Promise<StubInfo[]>;
   /** Remember (expression) or forget (undefined) a stub for later calls. */

@@ -5,6 +5,7 @@
  * users ask most.
  */
 import type { SandboxTask } from '../extract/tasks.ts';
+import type { Site } from '../instrument/instrument.ts';
 import type { Registry } from '../registry.ts';
 import type { ExternalCall, Frame } from '../run/outcome.ts';
 import { pyStr } from '../values/python.ts';
@@ -45,8 +46,10 @@ interface ArmedFunction extends Armed {
 
 interface ArmedLine extends Armed {
   line: number;
-  /** Externals called on that line. */
+  /** Externals called on that line (the stop is at the call when the run is not instrumented). */
   names: Set<string>;
+  /** Statements starting on that line (the stop is before the statement when it is). */
+  sites: Set<number>;
 }
 
 export interface Hit {
@@ -129,7 +132,24 @@ export class Breakpoints {
   private watchedCache: Set<string> | undefined;
   readonly exceptions = new Map<ExceptionFilter, { types?: Set<string> }>([['uncaught', {}]]);
 
+  /** Statement sites of the instrumented code: with them, any executable line can stop. */
+  private sites: readonly Site[] | undefined;
+
   constructor(private readonly task: SandboxTask, private readonly registry: Registry) {}
+
+  useSites(sites: readonly Site[]): void {
+    this.sites = sites;
+  }
+
+  /** Line breakpoints stop before statements (not at calls). */
+  get byStatement(): boolean {
+    return this.sites !== undefined;
+  }
+
+  /** Is there a line breakpoint on any statement? (Then the probes must call the host.) */
+  get hasLineBreakpoints(): boolean {
+    return this.sites !== undefined && this.lines.length > 0;
+  }
 
   setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): BreakpointStatus[] {
     this.functions = [];
@@ -151,9 +171,10 @@ export class Breakpoints {
     if (sameFile) this.lines = [];
     this.watchedCache = undefined;
     return specs.map(spec => {
-      const { armed, problem } = arm({ ...spec, names: new Set<string>() });
+      const { armed, problem } = arm({ ...spec, names: new Set<string>(), sites: new Set<number>() });
       if (problem) return { id: armed.id, verified: false, line: spec.line, message: problem };
-      if (!sameFile) return { id: armed.id, verified: false, line: spec.line, message: `this file is not the one being debugged (${this.task.module.path}): only external calls of the sandboxed task ${this.task.name} can pause` };
+      if (!sameFile) return { id: armed.id, verified: false, line: spec.line, message: `this file is not the one being debugged (${this.task.module.path}): only the code of the sandboxed task ${this.task.name} runs here` };
+      if (this.sites) return this.armStatement(armed, spec.line);
       const sites = this.task.callSites.filter(s => s.file.line === spec.line && (s.name === 'flyte_map' || this.registry.get(s.name)));
       if (!sites.length) {
         const lines = [...new Set(this.task.callSites.filter(s => s.name === 'flyte_map' || this.registry.get(s.name)).map(s => s.file.line))].sort((a, b) => a - b);
@@ -165,6 +186,74 @@ export class Breakpoints {
       this.lines.push(armed);
       return { id: armed.id, verified: true, line: spec.line };
     });
+  }
+
+  /** A line breakpoint on statements: the line's own, or the statement the line continues. */
+  private armStatement(armed: ArmedLine, line: number): BreakpointStatus {
+    const sites = this.sites!;
+    let on = sites.filter(s => s.line === line);
+    if (!on.length) {
+      // a continuation line of a multi-line statement: the statement's first line
+      const off = this.task.module.lineStart(line);
+      const inside = sites.filter(s => this.task.sourceMap.fileOffsetAt(s.codeStart) <= off && off < this.task.sourceMap.fileOffsetAt(Math.max(s.codeStart, s.codeEnd - 1)));
+      const innermost = inside.sort((a, b) => b.codeStart - a.codeStart)[0];
+      if (innermost && this.task.module.lineText(line).trim() && !this.task.module.lineText(line).trim().startsWith('#')) on = sites.filter(s => s.line === innermost.line);
+    }
+    if (!on.length) {
+      const text = this.task.module.lineText(line).trim();
+      const within = this.task.sourceMap.codeLinesOf(line).length > 0 || sites.some(s => s.line < line) && sites.some(s => s.line > line);
+      const why = !within ? `line ${line} is not part of the sandboxed task ${this.task.name}` : text === '' ? `line ${line} is blank` : text.startsWith('#') ? `line ${line} is a comment` : `line ${line} holds no statement that runs (e.g. an else:, except: or decorator line)`;
+      const lines = [...new Set(sites.map(s => s.line))].sort((a, b) => a - b);
+      const near = lines.filter(l => l > line)[0] ?? lines.filter(l => l < line).at(-1);
+      return { id: armed.id, verified: false, line, message: `${why}: a breakpoint can stop only before a statement of the task${near !== undefined ? ` (the nearest is line ${near})` : ''}` };
+    }
+    for (const s of on) armed.sites.add(s.id);
+    armed.line = on[0]!.line;
+    this.lines.push(armed);
+    return { id: armed.id, verified: true, line: armed.line };
+  }
+
+  /** Decide before a statement: line breakpoints on its site, with conditions and logpoints over the frame's locals. */
+  checkStatement(site: number, scope: () => EvalScope): Hit {
+    const hit: Hit = { stop: [], kind: undefined, logs: [], errors: [] };
+    const bps = this.lines.filter(l => l.sites.has(site));
+    if (!bps.length) return hit;
+    let s: EvalScope | undefined;
+    const get = () => (s ??= scope());
+    for (const bp of bps) this.consider(bp, 'breakpoint', get, hit);
+    return hit;
+  }
+
+  /** Is a breakpoint on this site conditional (it cannot be judged from the log alone)? */
+  conditionalOn(site: number): boolean {
+    return this.lines.some(l => l.sites.has(site) && (l.condition !== undefined || l.hitCondition !== undefined || l.logMessage !== undefined));
+  }
+
+  /** Does a line breakpoint sit on this site? (The cheap test made at every statement.) */
+  onSite(site: number): boolean {
+    for (const l of this.lines) if (l.sites.has(site)) return true;
+    return false;
+  }
+
+  private consider(bp: Armed, kind: 'function breakpoint' | 'breakpoint', scope: () => EvalScope, hit: Hit): void {
+    if (bp.condition) {
+      try {
+        if (!truthy(evaluate(bp.condition, scope()))) return;
+      } catch (e) {
+        hit.errors.push(`breakpoint condition ${JSON.stringify(bp.condition)} failed: ${(e as Error).message}`);
+        hit.stop.push(bp.id);
+        hit.kind ??= kind;
+        return;
+      }
+    }
+    bp.hits++;
+    if (bp.hitTest && !bp.hitTest(bp.hits)) return;
+    if (bp.logMessage !== undefined) {
+      hit.logs.push(this.interpolate(bp.logMessage, scope()));
+      return;
+    }
+    hit.stop.push(bp.id);
+    hit.kind ??= kind;
   }
 
   setExceptionFilters(filters: { filterId: string; condition?: string }[]): string[] {
@@ -193,7 +282,7 @@ export class Breakpoints {
   }
 
   private get watched(): Set<string> {
-    this.watchedCache ??= new Set([...this.functions.map(f => f.name), ...this.lines.flatMap(l => [...l.names])]);
+    this.watchedCache ??= new Set([...this.functions.map(f => f.name), ...(this.sites ? [] : this.lines.flatMap(l => [...l.names]))]);
     return this.watchedCache;
   }
 
@@ -207,28 +296,9 @@ export class Breakpoints {
   /** Decide at a call. `site` is asked for only when a line breakpoint needs it (it costs a probe). */
   check(call: ExternalCall, scope: EvalScope, site: () => Frame | undefined): Hit {
     const hit: Hit = { stop: [], kind: undefined, logs: [], errors: [] };
-    const consider = (bp: Armed, kind: 'function breakpoint' | 'breakpoint') => {
-      if (bp.condition) {
-        try {
-          if (!truthy(evaluate(bp.condition, scope))) return;
-        } catch (e) {
-          hit.errors.push(`breakpoint condition ${JSON.stringify(bp.condition)} failed: ${(e as Error).message}`);
-          hit.stop.push(bp.id);
-          hit.kind ??= kind;
-          return;
-        }
-      }
-      bp.hits++;
-      if (bp.hitTest && !bp.hitTest(bp.hits)) return;
-      if (bp.logMessage !== undefined) {
-        hit.logs.push(this.interpolate(bp.logMessage, scope));
-        return;
-      }
-      hit.stop.push(bp.id);
-      hit.kind ??= kind;
-    };
+    const consider = (bp: Armed, kind: 'function breakpoint' | 'breakpoint') => this.consider(bp, kind, () => scope, hit);
     for (const bp of this.functions) if (bp.name === call.function) consider(bp, 'function breakpoint');
-    const lineBps = this.lines.filter(l => l.names.has(call.function) && call.mapIndex === undefined);
+    const lineBps = this.sites ? [] : this.lines.filter(l => l.names.has(call.function) && call.mapIndex === undefined);
     if (lineBps.length) {
       let line: number | undefined;
       if (this.needsSite(call.function)) line = site()?.line;
@@ -254,7 +324,7 @@ export class Breakpoints {
       }
     };
     if (this.functions.some(bp => bp.name === call.function && conditionHolds(bp))) return true;
-    if (call.mapIndex !== undefined || this.needsSite(call.function)) return false;
+    if (this.sites || call.mapIndex !== undefined || this.needsSite(call.function)) return false;
     const line = this.task.callSites.find(s => s.name === call.function)?.file.line;
     return this.lines.some(bp => bp.line === line && bp.names.has(call.function) && conditionHolds(bp));
   }

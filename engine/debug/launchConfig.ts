@@ -6,12 +6,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { checkCassetteOptions, type RecordMode } from '../cassette/setup.ts';
-import type { ReplayMismatch } from '../cassette/replay.ts';
+import type { ReplayMismatch } from '../resolvers/cassette.ts';
 import { UsageError } from '../errors.ts';
 import { LaunchError } from './launchError.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
+import { profileById, profileChoices } from '../profiles.ts';
 import { resolveLimits, type Limits } from '../run/limits.ts';
-import { parseStubs, type StubSpec } from '../run/stubs.ts';
+import { parseStubs, type StubSpec } from '../resolvers/stub.ts';
+import { parseProductionAttributes, PRODUCTION_ATTRIBUTES, type ProductionLaunchConfig } from '../resolvers/launchAttributes.ts';
 import { JsonSyntaxError, parseJson } from '../values/json.ts';
 import { isDict } from '../values/python.ts';
 
@@ -19,7 +21,7 @@ export { LaunchError };
 
 export type StopOnCall = 'all' | 'none' | string[];
 
-export interface LaunchConfig {
+export interface LaunchConfig extends ProductionLaunchConfig {
   program: string;
   cwd: string;
   task?: string;
@@ -40,9 +42,15 @@ export interface LaunchConfig {
   python: string;
   raiseInSandbox: boolean;
   pythonVersion?: PythonVersion;
+  /** Run the instrumented copy of the code (locals, line stops); false: stop only at external calls. */
+  instrument: boolean;
+  /** The Flyte profile to reproduce (engine/profiles.ts); default: the installed flyte's, else the default. */
+  flyteProfile?: string;
+  /** `python` was set in the launch configuration (not the python3 default). */
+  pythonConfigured: boolean;
 }
 
-export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'cwd'] as const;
+export const LAUNCH_ATTRIBUTES = ['program', 'task', 'inputs', 'stubs', 'stubModule', 'stopOnEntry', 'stopOnExternalCall', 'externals', 'limits', 'record', 'replay', 'recordMode', 'replayMismatch', 'redact', 'forward', 'python', 'raiseInSandbox', 'pythonVersion', 'flyteProfile', 'cwd', 'instrument', ...PRODUCTION_ATTRIBUTES] as const;
 /** Attributes every DAP client or VS Code adds on its own. */
 const CLIENT_ATTRIBUTES = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'noDebug', '__restart', 'presentation', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'suppressMultipleSessionWarning']);
 
@@ -53,6 +61,8 @@ function isStringList(v: unknown): v is string[] {
 /** An object, or a path (relative to cwd) to a JSON file holding one. */
 function objectOrFile(attribute: string, value: unknown, cwd: string): unknown {
   if (typeof value !== 'string') {
+    // A dict already read with the engine's JSON reader (the terminal debugger) keeps its key order and big ints.
+    if (value instanceof Map) return value;
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) return parseJson(JSON.stringify(value));
     throw new LaunchError(attribute, `expected an object or the path of a JSON file, got ${JSON.stringify(value)}`);
   }
@@ -128,6 +138,8 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
   if (inputs !== undefined && !isDict(inputs)) throw new LaunchError('inputs', 'expected an object mapping input names to values');
   const pythonVersion = optionalString('pythonVersion');
   if (pythonVersion !== undefined && !/^3\.1[0-4]$/.test(pythonVersion)) throw new LaunchError('pythonVersion', `expected one of 3.10, 3.11, 3.12, 3.13, 3.14, got ${JSON.stringify(pythonVersion)}`);
+  const flyteProfile = optionalString('flyteProfile');
+  if (flyteProfile !== undefined && !profileById(flyteProfile)) throw new LaunchError('flyteProfile', `unknown Flyte profile ${JSON.stringify(flyteProfile)} (known: ${profileChoices()})`);
   const stubModule = optionalString('stubModule');
   if (stubModule !== undefined && !existsSync(resolve(cwd, stubModule))) throw new LaunchError('stubModule', `no such file: ${resolve(cwd, stubModule)}`);
   const record = optionalString('record');
@@ -157,7 +169,10 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     limits,
     forward,
     python: optionalString('python') ?? 'python3',
+    pythonConfigured: optionalString('python') !== undefined,
+    ...(flyteProfile !== undefined ? { flyteProfile } : {}),
     raiseInSandbox: bool('raiseInSandbox', false),
+    instrument: bool('instrument', true),
     ...(optionalString('task') !== undefined ? { task: optionalString('task') } : {}),
     ...(inputs !== undefined ? { inputs } : {}),
     ...(stubModule !== undefined ? { stubModule: resolve(cwd, stubModule) } : {}),
@@ -167,6 +182,7 @@ export function resolveLaunchConfig(args: Record<string, unknown>): { config: La
     ...(replayMismatch !== undefined ? { replayMismatch } : {}),
     redact,
     ...(pythonVersion !== undefined ? { pythonVersion: pythonVersion as PythonVersion } : {}),
+    ...parseProductionAttributes(args, cwd),
   };
   return { config, warnings };
 }

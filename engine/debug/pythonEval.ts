@@ -16,6 +16,10 @@ export interface EvalScope {
   inputs: Record<string, unknown>;
   /** Built only for an expression that names `history` (it grows with every call). */
   history: () => unknown[];
+  /** A frame's locals (and, for a code-string task, its globals): they shadow the names above. */
+  locals?: ReadonlyMap<string, unknown>;
+  /** Their Python type names: a float holding a whole number is made a float again. */
+  localTypes?: ReadonlyMap<string, string>;
 }
 
 export class EvalError extends Error {
@@ -26,31 +30,59 @@ export class EvalError extends Error {
 
 const compiled = new Map<string, Monty>();
 
-/** Compile once (errors as EvalError); the same expression text reuses its Monty. */
-export function compileExpression(expression: string): Monty {
-  let m = compiled.get(expression);
+/** Compile once (errors as EvalError); the same expression text and names reuse their Monty. */
+export function compileExpression(expression: string, localNames: readonly string[] = []): Monty {
+  const names = localNames.length ? [...new Set([...EVAL_NAMES, ...localNames])] : EVAL_NAMES;
+  const key = localNames.length ? `${names.join(',')}\n${expression}` : expression;
+  let m = compiled.get(key);
   if (!m) {
     try {
-      m = new Monty(expression, { inputs: [...EVAL_NAMES], scriptName: '<expression>' });
+      m = new Monty(expression, { inputs: [...names], scriptName: '<expression>' });
     } catch (e) {
       if (e instanceof MontySyntaxError || e instanceof MontyRuntimeError) throw new EvalError(e.exception.typeName, e.exception.message);
       throw e;
     }
     if (compiled.size > 500) compiled.clear();
-    compiled.set(expression, m);
+    compiled.set(key, m);
   }
   return m;
 }
 
+/** `x = float(x)` for the locals that are floats, so `x * 2` computes as the sandbox would. */
+function floatPrelude(scope: EvalScope): string {
+  if (!scope.locals || !scope.localTypes) return '';
+  let out = '';
+  for (const [name, type] of scope.localTypes) if (type === 'float' && typeof scope.locals.get(name) === 'number' && /^[A-Za-z_]\w*$/.test(name)) out += `${name} = float(${name})\n`;
+  return out;
+}
+
 export function evaluate(expression: string, scope: EvalScope): unknown {
-  const m = compileExpression(expression);
+  const localNames = scope.locals ? [...scope.locals.keys()] : [];
+  const m = compileExpression(floatPrelude(scope) + expression, localNames);
   try {
-    const history = /\bhistory\b/.test(expression) ? scope.history() : [];
-    return m.run({ inputs: { args: tuple([...scope.args]), kwargs: scope.kwargs, inputs: scope.inputs, history }, limits: EVAL_LIMITS, printCallback: () => undefined });
+    const history = /\bhistory\b/.test(expression) && !scope.locals?.has('history') ? scope.history() : [];
+    const inputs: Record<string, unknown> = { args: tuple([...scope.args]), kwargs: scope.kwargs, inputs: scope.inputs, history };
+    if (scope.locals) for (const [k, v] of scope.locals) inputs[k] = v;
+    return m.run({ inputs, limits: EVAL_LIMITS, printCallback: () => undefined });
   } catch (e) {
     if (e instanceof MontyRuntimeError) throw new EvalError(e.exception.typeName, e.exception.message);
     throw e;
   }
+}
+
+/**
+ * Evaluate and also get the value's Python type name (JS cannot tell 3.0
+ * from 3, nor a function from its repr text): what the debugger shows.
+ */
+export function evaluateTyped(expression: string, scope: EvalScope): { value: unknown; type: string } {
+  const wrapped = `(lambda __flyte_dbg_x: (__flyte_dbg_x, type(__flyte_dbg_x).__name__))((${expression}\n))`;
+  try {
+    compileExpression(floatPrelude(scope) + wrapped, scope.locals ? [...scope.locals.keys()] : []);
+  } catch {
+    return { value: evaluate(expression, scope), type: '' };
+  }
+  const [value, type] = evaluate(wrapped, scope) as [unknown, string];
+  return { value, type };
 }
 
 /** Python truthiness of a Monty value. */

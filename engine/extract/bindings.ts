@@ -42,14 +42,22 @@ export interface RefInfo {
 const COMPOUND_STATEMENTS = new Set(['if_statement', 'try_statement', 'with_statement', 'for_statement', 'while_statement', 'block', 'else_clause', 'elif_clause', 'except_clause', 'finally_clause']);
 
 const cache = new WeakMap<PythonModule, Map<string, ModuleBinding>>();
+const histories = new WeakMap<PythonModule, Map<string, ModuleBinding[]>>();
 
 /** Bindings made by module-level statements (also inside module-level if/try/with/for blocks); the last one wins. */
 export function moduleBindings(module: PythonModule): Map<string, ModuleBinding> {
   const cached = cache.get(module);
   if (cached) return cached;
   const out = new Map<string, ModuleBinding>();
+  const history = new Map<string, ModuleBinding[]>();
+  const bind = (name: string, b: ModuleBinding) => {
+    let list = history.get(name);
+    if (!list) history.set(name, (list = []));
+    list.push(b);
+    out.set(name, b);
+  };
   const bindTargets = (target: SyntaxNode, stmt: SyntaxNode) => {
-    if (target.type === 'identifier') out.set(target.text, { kind: 'other', node: stmt, module });
+    if (target.type === 'identifier') bind(target.text, { kind: 'other', node: stmt, module });
     else for (const c of namedChildren(target)) bindTargets(c, stmt);
   };
   const visit = (stmt: SyntaxNode) => {
@@ -58,13 +66,13 @@ export function moduleBindings(module: PythonModule): Map<string, ModuleBinding>
         const def = field(stmt, 'definition');
         const decorators = namedChildren(stmt).filter(c => c.type === 'decorator').map(d => namedChildren(d)[0]!).filter(Boolean);
         const name = def && field(def, 'name');
-        if (def && name) out.set(name.text, def.type === 'class_definition' ? { kind: 'class', node: def, module } : { kind: 'def', node: def, decorators, module });
+        if (def && name) bind(name.text, def.type === 'class_definition' ? { kind: 'class', node: def, module } : { kind: 'def', node: def, decorators, module });
         return;
       }
       case 'function_definition':
       case 'class_definition': {
         const name = field(stmt, 'name');
-        if (name) out.set(name.text, stmt.type === 'class_definition' ? { kind: 'class', node: stmt, module } : { kind: 'def', node: stmt, decorators: [], module });
+        if (name) bind(name.text, stmt.type === 'class_definition' ? { kind: 'class', node: stmt, module } : { kind: 'def', node: stmt, decorators: [], module });
         return;
       }
       case 'expression_statement':
@@ -73,7 +81,7 @@ export function moduleBindings(module: PythonModule): Map<string, ModuleBinding>
       case 'import_statement':
         for (const c of namedChildren(stmt)) {
           const alias = c.type === 'aliased_import' ? field(c, 'alias')?.text : c.text.split('.')[0];
-          if (alias) out.set(alias, { kind: 'import', node: stmt, module });
+          if (alias) bind(alias, { kind: 'import', node: stmt, module });
         }
         return;
       case 'import_from_statement': {
@@ -83,11 +91,11 @@ export function moduleBindings(module: PythonModule): Map<string, ModuleBinding>
         const from = modText.slice(level);
         for (const c of namedChildren(stmt)) {
           if (mod && c.id === mod.id) continue;
-          if (c.type === 'dotted_name') out.set(c.text, { kind: 'import-from', node: stmt, from, level, name: c.text, module });
+          if (c.type === 'dotted_name') bind(c.text, { kind: 'import-from', node: stmt, from, level, name: c.text, module });
           else if (c.type === 'aliased_import') {
             const name = field(c, 'name')?.text;
             const alias = field(c, 'alias')?.text;
-            if (name && alias) out.set(alias, { kind: 'import-from', node: stmt, from, level, name, module });
+            if (name && alias) bind(alias, { kind: 'import-from', node: stmt, from, level, name, module });
           }
         }
         return;
@@ -108,12 +116,26 @@ export function moduleBindings(module: PythonModule): Map<string, ModuleBinding>
     if (!left || !right) return;
     if (right.type === 'assignment') visitAssignment(right);
     const value = right.type === 'assignment' ? innermostValue(right) : right;
-    if (left.type === 'identifier') out.set(left.text, { kind: 'assign', node: a, value, module });
+    if (left.type === 'identifier') bind(left.text, { kind: 'assign', node: a, value, module });
     else bindTargets(left, a);
   };
   for (const stmt of namedChildren(module.root)) visit(stmt);
   cache.set(module, out);
+  histories.set(module, history);
   return out;
+}
+
+/**
+ * What `name` is bound to when the statement at `offset` runs (module code
+ * runs top to bottom): the last binding made before it, or 'later' when the
+ * name is bound only further down, or undefined when it is never bound.
+ */
+export function bindingBefore(module: PythonModule, name: string, offset: number): ModuleBinding | 'later' | undefined {
+  moduleBindings(module);
+  const list = histories.get(module)!.get(name);
+  if (!list?.length) return undefined;
+  const before = list.filter(b => b.node.startIndex < offset);
+  return before.at(-1) ?? 'later';
 }
 
 function innermostValue(a: SyntaxNode): SyntaxNode {
@@ -142,12 +164,17 @@ export function positionalArgs(call: SyntaxNode): SyntaxNode[] {
 export class BindingResolver {
   constructor(private readonly workspace: Workspace) {}
 
-  /** Follow imports and aliases to the binding that defines `name` in `module`. */
-  async lookup(module: PythonModule, name: string, seen = new Set<string>()): Promise<{ binding: ModuleBinding; module: PythonModule } | { external: string } | undefined> {
+  /**
+   * Follow imports and aliases to the binding that defines `name` in `module`;
+   * with `before`, as the module stands when the statement at that offset runs
+   * (imported modules have run to their end).
+   */
+  async lookup(module: PythonModule, name: string, seen = new Set<string>(), before?: number): Promise<{ binding: ModuleBinding; module: PythonModule } | { external: string } | undefined> {
     const key = `${module.path}:${name}`;
     if (seen.has(key)) return undefined;
     seen.add(key);
-    const b = moduleBindings(module).get(name);
+    const at = before === undefined ? moduleBindings(module).get(name) : bindingBefore(module, name, before);
+    const b = at === 'later' ? undefined : at;
     if (!b) return undefined;
     if (b.kind === 'import-from') {
       const target = await this.workspace.resolveImport(module, b.from, b.level);
@@ -156,7 +183,7 @@ export class BindingResolver {
       return found ?? { external: `${b.from}.${b.name}` };
     }
     if (b.kind === 'assign' && b.value.type === 'identifier') {
-      const aliased = await this.lookup(module, b.value.text, seen);
+      const aliased = await this.lookup(module, b.value.text, seen, before === undefined ? undefined : b.node.startIndex);
       if (aliased) return aliased;
     }
     return { binding: b, module };
@@ -172,9 +199,9 @@ export class BindingResolver {
     return stringLiteral(keywordArg(call, 'name') ?? positionalArgs(call)[0]);
   }
 
-  /** Classify what a module-level name refers to. */
-  async classify(module: PythonModule, name: string): Promise<RefInfo | undefined> {
-    const found = await this.lookup(module, name);
+  /** Classify what a module-level name refers to (as it stands at offset `before`, when given). */
+  async classify(module: PythonModule, name: string, before?: number): Promise<RefInfo | undefined> {
+    const found = await this.lookup(module, name, new Set(), before);
     if (!found) return undefined;
     if ('external' in found) return classifyExternal(found.external);
     return this.classifyBinding(found.binding);

@@ -338,3 +338,10 @@ export function codeNames(fn: SyntaxNode, opts: CodeNamesOptions): CodeNames {
   const missed = w.missed.filter(m => !names.has(m.name) && !locals.has(m.name));
   return { names, locals, missed };
 }
+
+/** Names a block of statements binds in its own scope (assignments, loops, imports, defs), less those it declares `global`. */
+export function scopeBindings(body: SyntaxNode, opts: CodeNamesOptions): string[] {
+  const w = new Walker(opts);
+  w.visit(body);
+  return [...w.binds].filter(n => !w.globals.has(n));
+}

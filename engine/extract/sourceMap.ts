@@ -33,6 +33,11 @@ export class SourceMap {
     return { ...pos, column: pos.column + (wanted - idx) };
   }
 
+  /** The file offset of the character at `index` in the code Monty runs. */
+  fileOffsetAt(index: number): number {
+    return this.code.offsets[Math.max(0, Math.min(index, this.code.offsets.length - 1))] ?? 0;
+  }
+
   /** The code position of a file offset, when that character was sent to Monty. */
   toCode(fileOffset: number): CodePosition | undefined {
     const idx = this.code.indexOfOffset(fileOffset);

@@ -1,36 +1,62 @@
 /**
  * Sandboxed tasks found in a Python file, prepared exactly as flyte-sdk
  * prepares them (spec §1.4–1.5), with their registries (§2) and a source map
- * from the code Monty runs back to the file.
+ * from the code Monty runs back to the file. Decorated tasks live here; code
+ * strings and one-shot `orchestrate_local` runs in `codeTasks.ts`.
  */
 import { dottedName, field, namedChildren, parsePython, type SyntaxNode } from '../python/parser.ts';
 import type { FilePosition, PythonModule } from '../python/module.ts';
-import { decodeStringLiteral, stringLiteral } from '../python/stringLiteral.ts';
+import { stringLiteral } from '../python/stringLiteral.ts';
 import { TrackedText } from '../python/trackedText.ts';
+import { defaultProfile, type FlyteProfile } from '../profiles.ts';
 import { Registry, type RegistryEntry } from '../registry.ts';
-import { BindingResolver, calleeOf, keywordArg, moduleBindings, positionalArgs, type RefInfo } from './bindings.ts';
+import { BindingResolver, bindingBefore, calleeOf, keywordArg, moduleBindings, positionalArgs, type RefInfo } from './bindings.ts';
+import { decoratorProblem } from './callForms.ts';
+import { CodeTaskReader, type UnreadableCall } from './codeTasks.ts';
 import { codeNames, type CodeNamesOptions, type MissedUse } from './codeNames.ts';
+import { floatExpr, floatShape, type FloatShape } from './floatInputs.ts';
+import { literalValue } from './literals.ts';
+import { abortModuleOnImportError } from './moduleImport.ts';
 import { SourceMap } from './sourceMap.ts';
 import { checkInterface, type TypeCheck } from './typeBoundary.ts';
 import type { Workspace } from './workspace.ts';
 
 export type PythonVersion = '3.10' | '3.11' | '3.12' | '3.13' | '3.14';
+export const DEFAULT_PYTHON_VERSION: PythonVersion = '3.12';
 
 export interface ExtractOptions {
   /** The production interpreter's version: it decides which names Flyte's discovery sees (default 3.12). */
   pythonVersion?: PythonVersion;
+  /** The Flyte release whose semantics to reproduce (default: the default profile). */
+  profile?: FlyteProfile;
+}
+
+/** A parameter default (or an `orchestrate_local` input value), as written and as read. */
+export interface InputDefault {
+  text: string;
+  /** Present when the text is a literal (or a module constant holding one). */
+  value?: unknown;
+  /** Why the debugger cannot use it, when `value` is absent. */
+  problem?: string;
 }
 
 export interface TaskInput {
   name: string;
   annotation?: string;
+  default?: InputDefault;
+  /** Where floats sit in the declared type: Flyte's type engine makes them floats. */
+  floats?: FloatShape;
 }
 
-/** A problem Flyte would raise while defining the task (at import time), so the task never runs. */
+/** A problem Flyte would raise while defining the task, so the task never runs. */
 export interface DefinitionError {
   type: string;
   message: string;
   at: FilePosition;
+  /** Raised while Python imports the module (so the import stops there), not when something is called later. */
+  importTime: boolean;
+  /** The task (or statement) that raises it, when another task of the file fails because of it. */
+  raisedBy?: string;
 }
 
 export interface DeclaredConfig {
@@ -52,9 +78,12 @@ export interface CallSite {
   file: FilePosition;
 }
 
+export type TaskKind = 'decorated' | 'code-string' | 'one-shot';
+
 export interface SandboxTask {
-  kind: 'decorated' | 'code-string';
-  /** The Python name: the function's, or the variable a code-string task is assigned to. */
+  /** decorated: `@env.sandbox.orchestrator`; code-string: `orchestrator_from_str` / `env.sandbox.orchestrator("...")`; one-shot: `orchestrate_local(...)`. */
+  kind: TaskKind;
+  /** The Python name: the function's, the variable a code-string task is assigned to, or `orchestrate_local@<line>`. */
   name: string;
   /** The name Flyte shows in its UI (`<env>.<function>`, or `name=`). */
   flyteName: string;
@@ -62,14 +91,14 @@ export interface SandboxTask {
   at: FilePosition;
   isAsync: boolean;
   inputs: TaskInput[];
-  /** What Monty declares as inputs (`_unused` for a code-string task without inputs). */
+  /** What Monty declares as inputs (`_unused` for a code-string task without inputs, when the profile injects it). */
   inputNames: string[];
   /** Inputs Flyte supplies itself (`{"_unused": 0}`). */
   implicitInputs: Record<string, unknown>;
   outputs: string[];
   /** Exactly the code flyte-sdk hands to Monty. */
   flyteCode: string;
-  /** What we run: `flyteCode` with `await <external>(...)` blanked to a plain call (same columns). */
+  /** What we run: `flyteCode` with float inputs converted as Flyte's type engine does and, for a profile whose bridge awaits, `await <external>(...)` blanked to a plain call (same columns). */
   code: string;
   sourceMap: SourceMap;
   registry: Registry;
@@ -77,10 +106,12 @@ export interface SandboxTask {
   definitionErrors: DefinitionError[];
   /** Every call by plain name in the code, for pausing positions and breakpoints. */
   callSites: CallSite[];
+  profile: FlyteProfile;
+  pythonVersion: PythonVersion;
 }
 
 export function extractOptions(version: PythonVersion | undefined, futureAnnotations: boolean): CodeNamesOptions {
-  const [major, minor] = (version ?? '3.12').split('.').map(Number) as [number, number];
+  const [major, minor] = (version ?? DEFAULT_PYTHON_VERSION).split('.').map(Number) as [number, number];
   const v = major * 100 + minor;
   return { inlineComprehensions: v >= 312, eagerAnnotations: v <= 313 && !futureAnnotations };
 }
@@ -89,11 +120,11 @@ function hasFutureAnnotations(module: PythonModule): boolean {
   return namedChildren(module.root).some(s => s.type === 'future_import_statement' && s.text.includes('annotations'));
 }
 
-function isDecoratorOfSandbox(decorator: SyntaxNode): boolean {
+export function isDecoratorOfSandbox(decorator: SyntaxNode): boolean {
   return dottedName(calleeOf(decorator))?.endsWith('sandbox.orchestrator') ?? false;
 }
 
-function walk(node: SyntaxNode, visit: (n: SyntaxNode) => boolean | void): void {
+export function walk(node: SyntaxNode, visit: (n: SyntaxNode) => boolean | void): void {
   if (visit(node) === false) return;
   for (const c of namedChildren(node)) walk(c, visit);
 }
@@ -115,7 +146,7 @@ function intLiteral(node: SyntaxNode | undefined): number | undefined {
   return undefined;
 }
 
-function declaredConfig(decorator: SyntaxNode | undefined): DeclaredConfig {
+export function declaredConfig(decorator: SyntaxNode | undefined): DeclaredConfig {
   if (!decorator || decorator.type !== 'call') return {};
   const out: DeclaredConfig = {};
   const t = intLiteral(keywordArg(decorator, 'timeout_ms'));
@@ -130,21 +161,24 @@ function declaredConfig(decorator: SyntaxNode | undefined): DeclaredConfig {
 }
 
 /** Prepared code plus everything derived from parsing it. */
-interface Prepared {
-  flyteCode: TrackedText;
+export interface Prepared {
   code: TrackedText;
-  codeRoot: SyntaxNode;
   callSites: CallSite[];
   sourceMap: SourceMap;
 }
 
-async function prepare(module: PythonModule, flyteCode: TrackedText, registered: (name: string) => boolean): Promise<Prepared> {
-  const sourceMap = new SourceMap(flyteCode, module);
-  const tree = await parsePython(flyteCode.text);
-  let code = flyteCode;
+/**
+ * Parse the code we run: its call sites, the source map, and (for a profile
+ * whose bridge awaits external calls) `await ext(...)` blanked to a plain call:
+ * Monty's JS binding has no futures, so that is how a resolved future looks.
+ */
+export async function prepare(module: PythonModule, runCode: TrackedText, registered: (name: string) => boolean, profile: FlyteProfile): Promise<Prepared> {
+  const tree = await parsePython(runCode.text);
+  let code = runCode;
+  const provisional = new SourceMap(runCode, module);
   const callSites: CallSite[] = [];
   const codePos = (offset: number) => {
-    const before = flyteCode.text.slice(0, offset);
+    const before = runCode.text.slice(0, offset);
     const line = before.split('\n').length;
     return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
   };
@@ -154,33 +188,38 @@ async function prepare(module: PythonModule, flyteCode: TrackedText, registered:
       if (fn?.type === 'identifier') {
         const start = codePos(n.startIndex);
         const end = codePos(n.endIndex);
-        callSites.push({ name: fn.text, enclosing: enclosingFunction(n), line: start.line, column: start.column, endLine: end.line, endColumn: end.column, file: sourceMap.toFile(start.line, start.column) });
+        callSites.push({ name: fn.text, enclosing: enclosingFunction(n), line: start.line, column: start.column, endLine: end.line, endColumn: end.column, file: provisional.toFile(start.line, start.column) });
       }
     }
-    if (n.type === 'await') {
+    if (n.type === 'await' && profile.awaitExternal === 'awaits') {
       let inner = namedChildren(n)[0];
       while (inner?.type === 'parenthesized_expression') inner = namedChildren(inner)[0];
       const fn = inner?.type === 'call' ? field(inner, 'function') : null;
       if (inner && fn?.type === 'identifier' && (registered(fn.text) || fn.text === 'flyte_map')) {
-        // Monty's JS binding has no futures: `await ext(x)` would await an int. Blank the keyword, keep every column.
         let end = n.startIndex + 'await'.length;
         while (end < inner.startIndex && code.text[end] === ' ') end++;
         code = code.blank(n.startIndex, end);
       }
     }
   });
-  return { flyteCode, code, codeRoot: tree.rootNode, callSites, sourceMap };
+  return { code, callSites, sourceMap: new SourceMap(code, module) };
 }
 
 export class TaskExtractor {
   private readonly resolver: BindingResolver;
+  private readonly profile: FlyteProfile;
+  private readonly pythonVersion: PythonVersion;
 
   constructor(workspace: Workspace, private readonly options: ExtractOptions = {}) {
     this.resolver = new BindingResolver(workspace);
+    this.profile = options.profile ?? defaultProfile();
+    this.pythonVersion = options.pythonVersion ?? DEFAULT_PYTHON_VERSION;
   }
 
-  async extract(module: PythonModule): Promise<SandboxTask[]> {
+  /** The file's sandboxed tasks, and the sandbox calls seen whose code the debugger cannot read. */
+  async extract(module: PythonModule): Promise<{ tasks: SandboxTask[]; unreadable: UnreadableCall[] }> {
     const tasks: SandboxTask[] = [];
+    const codeTasks = new CodeTaskReader(this.resolver, this.profile, this.pythonVersion);
     const visit = async (node: SyntaxNode): Promise<void> => {
       for (const stmt of namedChildren(node)) {
         if (stmt.type === 'decorated_definition') {
@@ -190,7 +229,7 @@ export class TaskExtractor {
         } else if (stmt.type === 'expression_statement') {
           const a = namedChildren(stmt)[0];
           if (a?.type === 'assignment') {
-            const task = await this.codeString(module, a);
+            const task = await codeTasks.codeString(module, a);
             if (task) tasks.push(task);
           }
         } else if (['if_statement', 'try_statement', 'block', 'else_clause', 'elif_clause', 'except_clause', 'finally_clause', 'with_statement'].includes(stmt.type)) {
@@ -199,7 +238,10 @@ export class TaskExtractor {
       }
     };
     await visit(module.root);
-    return tasks;
+    tasks.push(...await codeTasks.oneShots(module));
+    const unreadable = codeTasks.unreadable(module);
+    abortModuleOnImportError(tasks);
+    return { tasks, unreadable };
   }
 
   private async decorated(module: PythonModule, stmt: SyntaxNode, def: SyntaxNode, decorators: SyntaxNode[]): Promise<SandboxTask> {
@@ -216,24 +258,31 @@ export class TaskExtractor {
     const lines = src.lineRanges();
     const firstDef = lines.find(([s, e]) => /^(def |async def)/.test(src.text.slice(s, e).trimStart()));
     if (firstDef) src = src.slice(firstDef[0]);
-    const params = this.parameters(module, def);
-    const call = `${name}(${params.inputNames.join(', ')})`;
+    const params = this.parameters(module, def, stmt.startIndex);
     const nameNode = field(def, 'name')!;
-    const flyteCode = src.rstrip().concat(TrackedText.synthetic(`\n${isAsync ? 'await ' : ''}${call}`, nameNode.startIndex));
+    const trailing = (args: string[]) => TrackedText.synthetic(`\n${isAsync ? 'await ' : ''}${name}(${args.join(', ')})`, nameNode.startIndex);
+    const body = src.rstrip();
+    const flyteCode = body.concat(trailing(params.inputNames));
+    // Flyte's type engine hands float inputs over as floats: convert them in the trailing call (no line moves).
+    const runCode = body.concat(trailing(params.inputs.map(i => (i.floats ? floatExpr(i.floats, i.name) : i.name))));
 
-    const { registry } = await this.decoratorRegistry(module, def);
-    const prepared = await prepare(module, flyteCode, n => registry.get(n) !== undefined);
+    const { registry } = await this.decoratorRegistry(module, stmt, def);
+    const prepared = await prepare(module, runCode, n => registry.get(n) !== undefined, this.profile);
     const sandboxDecorator = decorators.find(isDecoratorOfSandbox)!;
     const info = await this.resolver.classifyBinding({ kind: 'def', node: def, decorators, module });
 
-    const definitionErrors = [...params.errors];
-    if (hasOwnYield(def)) {
-      definitionErrors.unshift({ type: 'TypeError', message: `Sandboxed tasks cannot be ${isAsync ? 'async generators' : 'generators'}: ${name}`, at: module.nodePosition(def) });
-    }
+    // In the order Flyte meets them: the decorator call, NativeInterface.from_callable, the type boundary, extract_source.
+    const definitionErrors: DefinitionError[] = [];
+    const form = decoratorProblem(sandboxDecorator, module);
+    if (form) definitionErrors.push({ type: form.type, message: form.message, at: module.nodePosition(form.node), importTime: true });
+    definitionErrors.push(...params.errors);
     const returnType = field(def, 'return_type');
     const outputs = outputTypes(returnType);
     const boundary = checkInterface([...params.checks, ...outputs.checks], module.moduleName, n => importOrigin(module, n));
-    if (boundary) definitionErrors.push({ type: 'TypeError', message: boundary.message, at: module.nodePosition(boundary.node) });
+    if (boundary) definitionErrors.push({ type: 'TypeError', message: boundary.message, at: module.nodePosition(boundary.node), importTime: true });
+    if (hasOwnYield(def)) {
+      definitionErrors.push({ type: 'TypeError', message: `Sandboxed tasks cannot be ${isAsync ? 'async generators' : 'generators'}: ${name}`, at: module.nodePosition(def), importTime: true });
+    }
 
     return {
       kind: 'decorated',
@@ -253,10 +302,12 @@ export class TaskExtractor {
       declared: declaredConfig(sandboxDecorator),
       definitionErrors,
       callSites: prepared.callSites,
+      profile: this.profile,
+      pythonVersion: this.pythonVersion,
     };
   }
 
-  private parameters(module: PythonModule, def: SyntaxNode): { inputs: TaskInput[]; inputNames: string[]; checks: TypeCheck[]; errors: DefinitionError[] } {
+  private parameters(module: PythonModule, def: SyntaxNode, definedAt: number): { inputs: TaskInput[]; inputNames: string[]; checks: TypeCheck[]; errors: DefinitionError[] } {
     const inputs: TaskInput[] = [];
     const checks: TypeCheck[] = [];
     const errors: DefinitionError[] = [];
@@ -265,39 +316,52 @@ export class TaskExtractor {
       const splat = p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern' || (p.type === 'typed_parameter' && namedChildren(p).some(c => c.type.endsWith('splat_pattern')));
       if (splat) {
         const fn = field(def, 'name')!.text;
-        errors.push({ type: 'ValueError', message: `Function ${fn} cannot have variable positional or keyword arguments.`, at: module.nodePosition(p) });
+        if (!errors.length) errors.push({ type: 'ValueError', message: `Function ${fn} cannot have variable positional or keyword arguments.`, at: module.nodePosition(p), importTime: true });
         continue;
       }
       const nameNode = p.type === 'identifier' ? p : field(p, 'name') ?? namedChildren(p).find(c => c.type === 'identifier');
       if (!nameNode || p.type === 'keyword_separator' || p.type === 'positional_separator') continue;
       const type = field(p, 'type');
-      inputs.push({ name: nameNode.text, ...(type ? { annotation: type.text } : {}) });
+      const input: TaskInput = { name: nameNode.text, ...(type ? { annotation: type.text } : {}) };
+      const shape = floatShape(type);
+      if (shape) input.floats = shape;
+      const value = field(p, 'value');
+      if (value) {
+        const lit = literalValue(value, module, definedAt);
+        input.default = lit
+          ? { text: value.text, value: lit.value }
+          : { text: value.text, problem: `its default \`${value.text}\` is not a literal the debugger can evaluate (Flyte would evaluate it when the module is imported)` };
+      }
+      inputs.push(input);
       if (type) checks.push({ direction: 'input', name: nameNode.text, annotation: type });
     }
     return { inputs, inputNames: inputs.map(i => i.name), checks, errors };
   }
 
-  private async decoratorRegistry(module: PythonModule, def: SyntaxNode): Promise<{ registry: Registry }> {
+  private async decoratorRegistry(module: PythonModule, stmt: SyntaxNode, def: SyntaxNode): Promise<{ registry: Registry }> {
     const opts = extractOptions(this.options.pythonVersion, hasFutureAnnotations(module));
     const names = codeNames(def, opts);
     const entries: RegistryEntry[] = [];
     const ignored: RegistryEntry[] = [];
+    // Flyte scans func.__globals__ when the decorator runs: only what the module has bound by then counts.
     for (const n of [...names.names].sort()) {
-      const info = await this.resolver.classify(module, n);
+      const info = await this.resolver.classify(module, n, stmt.startIndex);
       if (!info) continue;
       const entry = toEntry(n, info, 'referenced in the task body (co_names)');
       if (info.category) entries.push(entry);
       else ignored.push(entry);
     }
     const registered = new Set(entries.map(e => e.name));
-    const hints = await this.refusalHints(module, def, registered, names.missed, opts);
+    const hints = await this.refusalHints(module, stmt, def, registered, names.missed, opts);
     return { registry: new Registry(entries, hints, ignored) };
   }
 
   /** For each name the task calls but Flyte will not register, the reason in words. */
-  private async refusalHints(module: PythonModule, def: SyntaxNode, registered: Set<string>, missed: MissedUse[], opts: CodeNamesOptions): Promise<Map<string, string>> {
+  private async refusalHints(module: PythonModule, stmt: SyntaxNode, def: SyntaxNode, registered: Set<string>, missed: MissedUse[], opts: CodeNamesOptions): Promise<Map<string, string>> {
     const hints = new Map<string, string>();
     const where = (p: FilePosition | undefined) => (p ? `${p.file}:${p.line}` : 'an import');
+    const taskName = field(def, 'name')!.text;
+    const taskLine = module.nodePosition(stmt).line;
     const called = new Set<string>();
     walk(def, n => {
       if (n.type === 'call' && field(n, 'function')?.type === 'identifier') called.add(field(n, 'function')!.text);
@@ -311,7 +375,11 @@ export class TaskExtractor {
       if (registered.has(name) || name === 'flyte_map') continue;
       const info = await this.resolver.classify(module, name);
       if (!info) continue;
-      if (info.category) {
+      const notYet = bindingBefore(module, name, stmt.startIndex) === 'later' ? moduleBindings(module).get(name) : undefined;
+      if (info.category && notYet) {
+        const line = module.nodePosition(notYet.node).line;
+        hints.set(name, `${name} is a ${info.what} defined at line ${line}, below ${taskName} (line ${taskLine}). Flyte collects a sandboxed task's externals when its decorator runs, while the module is still being imported, so ${name} did not exist yet and was not registered. Production fails the same way. Define ${name} above ${taskName}.`);
+      } else if (info.category) {
         const uses = missed.filter(m => m.name === name);
         const why = uses.length
           ? `it is used only ${uses[0]!.where} (line ${module.nodePosition(uses[0]!.node).line})${uses[0]!.where.includes('comprehension') && !opts.inlineComprehensions ? ', a separate code object before Python 3.12' : ''}, and Flyte scans only the task's own code object (co_names)`
@@ -323,121 +391,14 @@ export class TaskExtractor {
     }
     return hints;
   }
-
-  private async codeString(module: PythonModule, assignment: SyntaxNode): Promise<SandboxTask | undefined> {
-    const left = field(assignment, 'left');
-    const call = field(assignment, 'right');
-    if (left?.type !== 'identifier' || call?.type !== 'call') return undefined;
-    const callee = dottedName(field(call, 'function')) ?? '';
-    const sourceArg = keywordArg(call, 'source') ?? positionalArgs(call)[0];
-    const isFromStr = callee === 'orchestrator_from_str' || callee.endsWith('.orchestrator_from_str');
-    const isEnvForm = callee.endsWith('sandbox.orchestrator') && sourceArg !== undefined && (sourceArg.type === 'string' || sourceArg.type === 'concatenated_string');
-    if (!isFromStr && !isEnvForm) return undefined;
-    const at = module.nodePosition(left);
-    const definitionErrors: DefinitionError[] = [];
-    let literal = decodeStringLiteral(sourceArg);
-    if (!literal && sourceArg?.type === 'identifier') {
-      const b = moduleBindings(module).get(sourceArg.text);
-      if (b?.kind === 'assign') literal = decodeStringLiteral(b.value);
-    }
-    if (!literal) {
-      definitionErrors.push({ type: 'UnsupportedSource', message: 'the code of an orchestrator_from_str task must be a string literal (or a module-level name bound to one) for the debugger to read it', at: sourceArg ? module.nodePosition(sourceArg) : at });
-      literal = TrackedText.synthetic('', left.startIndex);
-    }
-    // prepare_code_source: dedent, strip, empty -> "None"
-    let prepared = literal.dedent().strip();
-    if (prepared.text === '') prepared = TrackedText.synthetic('None', sourceArg?.startIndex ?? left.startIndex);
-
-    const inputsNode = keywordArg(call, 'inputs');
-    const inputs: TaskInput[] = [];
-    const checks: TypeCheck[] = [];
-    if (inputsNode?.type === 'dictionary') {
-      for (const pair of namedChildren(inputsNode)) {
-        const key = stringLiteral(field(pair, 'key'));
-        const value = field(pair, 'value');
-        if (key === undefined || !value) continue;
-        inputs.push({ name: key, annotation: value.text });
-        checks.push({ direction: 'input', name: key, annotation: value });
-      }
-    } else if (inputsNode && inputsNode.type !== 'none') {
-      definitionErrors.push({ type: 'UnsupportedSource', message: 'inputs= must be a dict literal for the debugger to read the input names', at: module.nodePosition(inputsNode) });
-    }
-    const outputNode = keywordArg(call, 'output');
-    const outputs = outputNode && !['none', 'type(None)'].includes(outputNode.type === 'none' ? 'none' : outputNode.text) ? [outputNode.text] : [];
-    if (outputNode && outputs.length) checks.push({ direction: 'output', name: 'o0', annotation: outputNode });
-    const boundary = checkInterface(checks, module.moduleName, n => importOrigin(module, n));
-    if (boundary) definitionErrors.push({ type: 'TypeError', message: boundary.message, at: module.nodePosition(boundary.node) });
-
-    const { registry, errors } = await this.tasksListRegistry(module, keywordArg(call, 'tasks'));
-    definitionErrors.push(...errors);
-    const code = await prepare(module, prepared, n => registry.get(n) !== undefined);
-    const inputNames = inputs.length ? inputs.map(i => i.name) : ['_unused'];
-    return {
-      kind: 'code-string',
-      name: left.text,
-      flyteName: stringLiteral(keywordArg(call, 'name')) ?? 'sandboxed-code',
-      module,
-      at,
-      isAsync: false,
-      inputs,
-      inputNames,
-      implicitInputs: inputs.length ? {} : { _unused: 0 },
-      outputs,
-      flyteCode: prepared.text,
-      code: code.code.text,
-      sourceMap: code.sourceMap,
-      registry,
-      declared: declaredConfig(call),
-      definitionErrors,
-      callSites: code.callSites,
-    };
-  }
-
-  /** `_tasks_to_dict` + `_classify_refs` over a `tasks=[...]` literal. */
-  private async tasksListRegistry(module: PythonModule, list: SyntaxNode | undefined): Promise<{ registry: Registry; errors: DefinitionError[] }> {
-    const entries: RegistryEntry[] = [];
-    const errors: DefinitionError[] = [];
-    if (!list || list.type === 'none') return { registry: new Registry([]), errors };
-    if (list.type !== 'list' && list.type !== 'tuple') {
-      errors.push({ type: 'UnsupportedSource', message: 'tasks= must be a list literal for the debugger to read it', at: module.nodePosition(list) });
-      return { registry: new Registry([]), errors };
-    }
-    const seen = new Set<string>();
-    for (const item of namedChildren(list)) {
-      const ref = item.type === 'identifier' ? item.text : dottedName(item);
-      const info = ref && !ref.includes('.') ? await this.resolver.classify(module, ref) : undefined;
-      const at = module.nodePosition(item);
-      if (!info) {
-        // Not defined in the workspace: assume a callable named as written.
-        const key = ref?.split('.').at(-1) ?? item.text;
-        entries.push({ name: key, category: 'trace', taskTemplate: false, what: `${item.text} (not found in the workspace: treated as a plain callable)`, reason: 'in tasks=[...]' });
-        continue;
-      }
-      if (!info.callable) {
-        errors.push({ type: 'TypeError', message: `Expected a callable or TaskTemplate, got ${info.what}`, at });
-        continue;
-      }
-      if (info.pyName === undefined) {
-        errors.push({ type: 'AttributeError', message: `'LazyEntity' object has no attribute '__name__' (flyte.remote.Task.get handles cannot go in tasks=[...]; reference them from a decorated task instead)`, at });
-        continue;
-      }
-      if (seen.has(info.pyName)) {
-        errors.push({ type: 'ValueError', message: `Duplicate task name '${info.pyName}'`, at });
-        continue;
-      }
-      seen.add(info.pyName);
-      // _classify_refs: anything that is not a task or durable is a trace ref.
-      entries.push(toEntry(info.pyName, { ...info, category: info.category ?? 'trace' }, `in tasks=[...] as ${item.text}`));
-    }
-    return { registry: new Registry(entries), errors };
-  }
 }
 
-function toEntry(name: string, info: RefInfo, reason: string): RegistryEntry {
+export function toEntry(name: string, info: RefInfo, reason: string): RegistryEntry {
   return {
     name,
     category: info.category ?? 'trace',
     taskTemplate: info.taskTemplate,
+    ...(info.taskTemplate || /syncify/.test(info.what) ? {} : { noAio: /LazyEntity/.test(info.what) ? 'LazyEntity' : 'function' }),
     what: info.what,
     reason,
     ...(info.flyteName ? { flyteName: info.flyteName } : {}),
@@ -445,7 +406,7 @@ function toEntry(name: string, info: RefInfo, reason: string): RegistryEntry {
   };
 }
 
-function importOrigin(module: PythonModule, name: string): string | undefined {
+export function importOrigin(module: PythonModule, name: string): string | undefined {
   const b = moduleBindings(module).get(name);
   return b?.kind === 'import-from' ? `${b.from}.${b.name}` : undefined;
 }

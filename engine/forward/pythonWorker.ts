@@ -28,11 +28,31 @@ export interface PythonWorkerOptions {
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   /** Things the worker wants the user to know (e.g. flyte is not importable). */
   onNotice?: (text: string) => void;
+  /** The script to run, in python/ (default forward_worker.py). */
+  script?: string;
+  /** Working directory of the process (flyte looks for ./config.yaml there). */
+  cwd?: string;
+  /**
+   * Stopping the worker closes its stdin and waits this long for it to exit
+   * before killing it, so it can clean up what is in flight (abort runs on a
+   * cluster). Default 0: killed at once.
+   */
+  gracefulStopMs?: number;
+}
+
+/** Per request: progress events, and what aborting the request does. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Events the worker sends about this request while it runs. */
+  onEvent?: (event: Wire) => void;
+  /** Aborting asks the worker to cancel the request (it cleans up) instead of killing the process. */
+  cancelOnAbort?: boolean;
 }
 
 export type WorkerRequest =
   | { op: 'ping' }
-  | { op: 'call'; module: string; function: string; args: Wire; kwargs: Wire };
+  | { op: 'call'; module: string; function: string; args: Wire; kwargs: Wire }
+  | { op: 'import_run' | 'remote_call'; label: string; [field: string]: Wire | undefined };
 
 /** The worker's answer to one request: the function's value, or the exception it raised. */
 export type WorkerReply =
@@ -47,7 +67,8 @@ export class WorkerError extends Error {
 type WorkerMessage =
   | ({ id: number } & WorkerReply)
   | { t: 'output'; stream: 'stdout' | 'stderr'; text: string }
-  | { t: 'notice'; text: string };
+  | { t: 'notice'; text: string }
+  | { t: 'event'; id: number; event: Wire };
 
 /** A worker stdout line as a protocol message, or undefined if it is not one. */
 function parseMessage(line: string): WorkerMessage | undefined {
@@ -61,6 +82,7 @@ function parseMessage(line: string): WorkerMessage | undefined {
   const o = m as Record<string, unknown>;
   if (o.t === 'output') return (o.stream === 'stdout' || o.stream === 'stderr') && typeof o.text === 'string' ? { t: 'output', stream: o.stream, text: o.text } : undefined;
   if (o.t === 'notice') return typeof o.text === 'string' ? { t: 'notice', text: o.text } : undefined;
+  if (o.t === 'event') return typeof o.id === 'number' && 'event' in o ? { t: 'event', id: o.id, event: o.event as Wire } : undefined;
   if (typeof o.id !== 'number') return undefined;
   if (o.ok === true && 'value' in o) return { id: o.id, ok: true, value: o.value as Wire };
   if (o.ok === false && typeof o.type === 'string' && typeof o.message === 'string') {
@@ -69,15 +91,16 @@ function parseMessage(line: string): WorkerMessage | undefined {
   return undefined;
 }
 
-/** The worker script: beside the running bundle in dist/, else in the source tree's python/ folder. */
-export function workerScriptPath(): string {
+/** A worker script: beside the running bundle in dist/, else in the source tree's python/ folder. */
+export function workerScriptPath(script = 'forward_worker.py'): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'forward_worker.py'), join(here, '..', 'python', 'forward_worker.py'), join(here, '..', '..', 'python', 'forward_worker.py')];
+  const candidates = [join(here, script), join(here, '..', 'python', script), join(here, '..', '..', 'python', script)];
   return candidates.find(p => existsSync(p)) ?? candidates.at(-1)!;
 }
 
 interface Pending {
   label: string;
+  onEvent: ((event: Wire) => void) | undefined;
   resolve: (reply: WorkerReply) => void;
   reject: (error: WorkerError) => void;
   timer: NodeJS.Timeout | undefined;
@@ -109,18 +132,26 @@ class WorkerProcess {
     return this.endedBecause !== undefined;
   }
 
-  send(request: WorkerRequest, label: string, timeoutMs: number, signal?: AbortSignal): Promise<WorkerReply> {
+  send(request: WorkerRequest, label: string, timeoutMs: number, options: RequestOptions = {}): Promise<WorkerReply> {
+    const signal = options.signal;
     if (this.endedBecause !== undefined) return Promise.reject(new WorkerError(this.endedBecause));
     if (signal?.aborted) return Promise.reject(new WorkerError(`${label} was cancelled before it was sent to the Python worker`));
     const id = this.nextId++;
     return new Promise<WorkerReply>((resolve, reject) => {
-      // The function may be stuck in sync code: stopping the worker is the only way to stop it.
-      const onAbort = () => this.end(`the Python worker was stopped because the run no longer wants the result of ${label}`);
+      // The function may be stuck in sync code: stopping the worker is the only way to stop it,
+      // unless the request can clean up after itself (cancelOnAbort).
+      const onAbort = options.cancelOnAbort
+        ? () => {
+          if (this.endedBecause === undefined) this.child.stdin.write(JSON.stringify({ id: this.nextId++, op: 'cancel', target: id }) + '\n');
+          this.settle(id)?.reject(new WorkerError(`${label} was cancelled`));
+        }
+        : () => this.end(`the Python worker was stopped because the run no longer wants the result of ${label}`);
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = () => signal?.removeEventListener('abort', onAbort);
       const timer = timeoutMs > 0 && Number.isFinite(timeoutMs) ? setTimeout(() => this.timedOut(id, timeoutMs), timeoutMs) : undefined;
       this.pending.set(id, {
         label,
+        onEvent: options.onEvent,
         resolve: reply => { done(); resolve(reply); },
         reject: error => { done(); reject(error); },
         timer,
@@ -158,6 +189,7 @@ class WorkerProcess {
     }
     if ('t' in m) {
       if (m.t === 'output') this.options.onOutput?.(m.text, m.stream);
+      else if (m.t === 'event') this.pending.get(m.id)?.onEvent?.(m.event);
       else this.options.onNotice?.(m.text);
       return;
     }
@@ -188,10 +220,16 @@ class WorkerProcess {
   }
 
   /** Kill the process and fail what is in flight. First reason wins: later events of the same dying process change nothing. */
-  end(reason: string): void {
+  end(reason: string, graceMs = 0): void {
     if (this.endedBecause !== undefined) return;
     this.endedBecause = reason;
-    this.child.kill('SIGKILL');
+    if (graceMs > 0) {
+      // EOF on stdin asks the worker to finish up (it aborts what it started) and exit.
+      this.child.stdin.end();
+      setTimeout(() => this.child.kill('SIGKILL'), graceMs).unref();
+    } else {
+      this.child.kill('SIGKILL');
+    }
     for (const id of [...this.pending.keys()]) this.settle(id)!.reject(new WorkerError(reason));
     this.onEnd();
   }
@@ -208,20 +246,21 @@ export class PythonWorker {
   }
 
   /** Rejects only with a WorkerError; an exception of the user's function is a reply with ok: false. */
-  request(request: WorkerRequest, signal?: AbortSignal): Promise<WorkerReply> {
-    const label = request.op === 'call' ? `${request.function}()` : 'ping';
-    return this.process().send(request, label, this.timeoutMs, signal);
+  request(request: WorkerRequest, signal?: AbortSignal | RequestOptions): Promise<WorkerReply> {
+    const label = request.op === 'call' ? `${request.function}()` : request.op === 'ping' ? 'ping' : request.label;
+    const options: RequestOptions = signal instanceof AbortSignal ? { signal } : signal ?? {};
+    return this.process().send(request, label, this.timeoutMs, options);
   }
 
-  /** Stops the worker; a later request starts a new one. */
+  /** Stops the worker (gracefully when `gracefulStopMs` is set); a later request starts a new one. */
   dispose(): void {
-    this.current?.end('the Python worker was disposed');
+    this.current?.end('the Python worker was disposed', this.options.gracefulStopMs ?? 0);
     this.current = undefined;
   }
 
   private process(): WorkerProcess {
     if (this.current && !this.current.ended) return this.current;
-    const child = spawn(this.python, ['-u', workerScriptPath()], { stdio: 'pipe' });
+    const child = spawn(this.python, ['-u', workerScriptPath(this.options.script)], { stdio: 'pipe', ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
     const proc: WorkerProcess = new WorkerProcess(child, this.python, this.options, () => {
       if (this.current === proc) this.current = undefined;
     });

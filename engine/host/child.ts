@@ -6,13 +6,12 @@
  */
 import { UsageError } from '../errors.ts';
 import { loadProgram } from '../program.ts';
+import { profileById } from '../profiles.ts';
 import type { PythonVersion } from '../extract/tasks.ts';
-import { StubResolver, loadStubs } from '../run/stubs.ts';
-import { JsStubResolver } from '../run/jsStubs.ts';
-import { ForwardResolver } from '../forward/forwardResolver.ts';
+import { loadStubs } from '../resolvers/stub.ts';
+import { buildResolvers } from '../resolvers/index.ts';
 import { SandboxRun } from '../run/sandboxRun.ts';
 import { buildInputs } from '../run/inputs.ts';
-import { setUpCassette } from '../cassette/setup.ts';
 import { CallRecord, type CallOutcome, type ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
@@ -91,20 +90,30 @@ function parentResolver(ask: StartOptions['ask']): Resolver | undefined {
 }
 
 async function start(o: StartOptions): Promise<void> {
-  const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}) });
+  const profile = o.profile !== undefined ? profileById(o.profile) : undefined;
+  if (o.profile !== undefined && !profile) throw new UsageError(`unknown Flyte profile '${o.profile}'`);
+  const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}), ...(profile ? { profile } : {}) });
   const task = program.findTask(o.task);
   const resolvers: Resolver[] = [];
   const fromParent = parentResolver(o.ask);
   if (fromParent) resolvers.push(fromParent);
-  if (o.stubs !== undefined) resolvers.push(new StubResolver(await loadStubs(typeof o.stubs === 'string' ? o.stubs : fromWire(o.stubs))));
-  if (o.stubModule !== undefined) resolvers.push(await JsStubResolver.load(o.stubModule, { output: text => queue({ notice: `[stubs.js] ${text}` }) }));
   const inputs = o.inputs === undefined ? undefined : fromWire(o.inputs);
-  const cassette = o.cassette ? setUpCassette(o.cassette, task, buildInputs(task, inputs), text => queue({ notice: text })) : {};
-  if (cassette.resolver) resolvers.push(cassette.resolver);
-  const forwarder = o.forward && (o.forward === 'all' || o.forward.length)
-    ? new ForwardResolver({ module: task.module.path, names: o.forward, ...(o.python ? { python: o.python } : {}), ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}), onOutput: text => queue({ notice: text.replace(/\n$/, '') }), onNotice: text => queue({ notice: text }) })
-    : undefined;
-  if (forwarder) resolvers.push(forwarder);
+  const chain = await buildResolvers({
+    task,
+    inputs: buildInputs(task, inputs),
+    ...(o.stubs !== undefined ? { stubs: await loadStubs(typeof o.stubs === 'string' ? o.stubs : fromWire(o.stubs)) } : {}),
+    ...(o.stubModule !== undefined ? { stubModule: o.stubModule } : {}),
+    ...(o.cassette ? { cassette: o.cassette } : {}),
+    ...(o.forward ? { forward: o.forward } : {}),
+    ...(o.python ? { python: o.python } : {}),
+    ...(o.pythonSettingName ? { pythonSettingName: o.pythonSettingName } : {}),
+    ...(o.remote ? { remote: o.remote } : {}),
+    notice: text => queue({ notice: text }),
+    cwd: process.cwd(),
+    optionName: name => `--${name === 'stubModule' ? 'stub-module' : name}`,
+  });
+  resolvers.push(...chain.resolvers);
+  const cassette = chain.cassette;
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
   run = current;
   current.on('call', r => queueRecord(r, true));
@@ -114,7 +123,7 @@ async function start(o: StartOptions): Promise<void> {
   });
   current.on('output', text => queue(text));
   const result = await current.execute();
-  forwarder?.dispose();
+  chain.dispose();
   cassette.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
   if (cassette.resolver?.remaining) queue({ notice: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
   flush();

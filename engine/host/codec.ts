@@ -27,7 +27,7 @@ export function encode(v: unknown): Encoded {
   if (v instanceof Set) return { $set: [...v].map(encode) };
   if (v instanceof CallRecord) {
     // positional: a run sends one of these per call
-    return { $record: [v.seq, v.function, encode(v.args), encode(v.kwargs), v.status, encode(v.result), encode(v.error), v.source ?? null, v.startedUs, v.durationUs, v.mapParent ?? null, v.mapIndex ?? null, v.stdoutOffset] };
+    return { $record: [v.seq, v.function, encode(v.args), encode(v.kwargs), v.status, encode(v.result), encode(v.error), v.source ?? null, v.startedUs, v.durationUs, v.mapParent ?? null, v.mapIndex ?? null, v.stdoutOffset, v.site ? [v.site.file, v.site.line, v.site.column] : null, encode(v.ref)] };
   }
   if (v instanceof Error) return { $error: { name: v.name, message: v.message, ...encodeFields(v) } };
   return encodeFields(v as Record<string, unknown>);
@@ -54,13 +54,15 @@ export function decode(e: Encoded): unknown {
       case '$map': return new Map((v as [Encoded, Encoded][]).map(([k, x]) => [decode(k), decode(x)]));
       case '$set': return new Set((v as Encoded[]).map(decode));
       case '$record': {
-        const [seq, fn, args, kwargs, status, result, error, source, startedUs, durationUs, mapParent, mapIndex, stdoutOffset] = v as Encoded[];
+        const [seq, fn, args, kwargs, status, result, error, source, startedUs, durationUs, mapParent, mapIndex, stdoutOffset, site, ref] = v as Encoded[];
         const r = new CallRecord(seq as number, fn as string, decode(args!) as unknown[], decode(kwargs!) as Record<string, unknown>, startedUs as number, (mapParent ?? undefined) as number | undefined, (mapIndex ?? undefined) as number | undefined, stdoutOffset as number);
         r.status = status as CallRecord['status'];
         r.result = decode(result!);
         r.error = decode(error!) as CallRecord['error'];
         r.source = (source ?? undefined) as CallRecord['source'];
         r.durationUs = durationUs as number;
+        if (Array.isArray(site)) r.site = { file: site[0] as string, line: site[1] as number, column: site[2] as number };
+        r.ref = ref === undefined ? undefined : decode(ref) as CallRecord['ref'];
         return r;
       }
       case '$error': {

@@ -3,9 +3,10 @@
  * Node IPC channel). Values travel in the wire encoding (`values/wire.ts`).
  */
 import type { CassetteOptions } from '../cassette/setup.ts';
+import type { RemoteSettings } from '../resolvers/remote.ts';
 import type { RegistryEntry } from '../registry.ts';
 import type { Limits } from '../run/limits.ts';
-import type { CallOutcome, ResultSource, SandboxFailure } from '../run/outcome.ts';
+import type { CallOutcome, CallRef, ResultSource, SandboxFailure } from '../run/outcome.ts';
 import type { RunResult } from '../run/sandboxRun.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { fromWire, toWire, type Wire } from '../values/wire.ts';
@@ -30,10 +31,14 @@ export interface StartOptions {
   raiseInSandbox?: boolean;
   externals?: string[];
   pythonVersion?: string;
+  /** The Flyte profile's id (engine/profiles.ts); default: the default profile. */
+  profile?: string;
   roots?: string[];
   /** Which calls the parent wants to answer first: all, none, or these names. */
   ask: 'all' | 'none' | string[];
   cassette?: CassetteOptions;
+  /** Calls that become runs on the Flyte cluster. */
+  remote?: RemoteSettings;
 }
 
 export type ToChild =
@@ -68,8 +73,8 @@ export interface WireCall {
 }
 
 export type WireOutcome =
-  | { kind: 'return'; value: Wire; source: ResultSource }
-  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource };
+  | { kind: 'return'; value: Wire; source: ResultSource; ref?: CallRef }
+  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource; ref?: CallRef };
 
 export interface WireResult {
   status: RunResult['status'];
@@ -80,9 +85,9 @@ export interface WireResult {
 }
 
 export function outcomeToWire(o: CallOutcome): WireOutcome {
-  return o.kind === 'return' ? { kind: 'return', value: toWire(o.value), source: o.source } : o;
+  return o.kind === 'return' ? { kind: 'return', value: toWire(o.value), source: o.source, ...(o.ref ? { ref: o.ref } : {}) } : o;
 }
 
 export function outcomeFromWire(o: WireOutcome): CallOutcome {
-  return o.kind === 'return' ? { kind: 'return', value: fromWire(o.value), source: o.source } : o;
+  return o.kind === 'return' ? { kind: 'return', value: fromWire(o.value), source: o.source, ...(o.ref ? { ref: o.ref } : {}) } : o;
 }

@@ -6,7 +6,7 @@
  * message small and its parse cheap: a few arrays, not an object per call.
  * Values travel in the wire encoding (`values/wire.ts`).
  */
-import { CallRecord, type CallStatus, type ResultSource } from '../run/outcome.ts';
+import { CallRecord, type CallRef, type CallStatus, type ResultSource } from '../run/outcome.ts';
 import { fromWire, fromWireOwned, toWire, toWireNow, type Wire } from '../values/wire.ts';
 
 /** Every value, or one value for all. */
@@ -29,6 +29,10 @@ export interface RecordBlock {
   /** 0: not a flyte_map item (seqs count from 1) */
   mapParent: Column<number>;
   mapIndex: Column<number>;
+  /** where the call was made, when known: [file, line, column], else 0 */
+  site: Column<[string, number, number] | 0>;
+  /** the production action or cluster run behind the result, else 0 */
+  ref: Column<CallRef | 0>;
 }
 
 function column<T>(values: T[]): Column<T> {
@@ -56,6 +60,7 @@ export function encodeRecords(records: readonly CallRecord[]): RecordBlock {
   const seq = new Array<number>(n), fn = new Array<string>(n), args = new Array<Wire>(n), kwargs = new Array<Wire | 0>(n);
   const status = new Array<CallStatus>(n), result = new Array<Wire>(n), error = new Array<NonNullable<CallRecord['error']> | 0>(n), source = new Array<ResultSource | 0>(n);
   const startedUs = new Array<number>(n), durationUs = new Array<number>(n), stdoutOffset = new Array<number>(n), mapParent = new Array<number>(n), mapIndex = new Array<number>(n);
+  const site = new Array<[string, number, number] | 0>(n), ref = new Array<CallRef | 0>(n);
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
     seq[i] = r.seq;
@@ -71,10 +76,12 @@ export function encodeRecords(records: readonly CallRecord[]): RecordBlock {
     stdoutOffset[i] = r.stdoutOffset;
     mapParent[i] = r.mapParent ?? 0;
     mapIndex[i] = r.mapIndex ?? 0;
+    site[i] = r.site ? [r.site.file, r.site.line, r.site.column] : 0;
+    ref[i] = r.ref ?? 0;
   }
   return {
     seq, fn: column(fn), args, kwargs: column(kwargs), status: column(status), result: column(result), error: column(error), source: column(source),
-    startedUs, durationUs, stdoutOffset: column(stdoutOffset), mapParent: column(mapParent), mapIndex: column(mapIndex),
+    startedUs, durationUs, stdoutOffset: column(stdoutOffset), mapParent: column(mapParent), mapIndex: column(mapIndex), site: column(site), ref: column(ref),
   };
 }
 
@@ -107,6 +114,10 @@ export function decodeRecords(block: RecordBlock, known: (seq: number) => CallRe
     const source = at(block.source, i);
     r.source = source === 0 ? undefined : source;
     r.durationUs = block.durationUs[i]!;
+    const site = at(block.site, i);
+    if (site !== 0) r.site = { file: site[0], line: site[1], column: site[2] };
+    const ref = at(block.ref, i);
+    r.ref = ref === 0 ? undefined : ref;
     each(r, isNew);
   }
 }

@@ -4,10 +4,11 @@
  * interpreter, and a sandbox that stops answering is killed.
  */
 import { EventEmitter } from 'node:events';
-import type { StubInfo, CallAction, EvaluateResult, ExceptionDetails, LaunchInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
+import type { StubInfo, CallAction, DataBreakpointInfo, EvaluateResult, ExceptionDetails, LaunchInfo, LocalsInfo, PendingCallInfo, RuntimeApi, RuntimeEvents, SetLocalResult, StackFrameInfo, ThreadInfo } from '../debug/api.ts';
+import type { DataBreakpointSpec, DataBreakpointStatus } from '../debug/dataBreakpoints.ts';
 import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } from '../debug/breakpoints.ts';
 import { LaunchError } from '../debug/launchError.ts';
-import { DEFAULT_LIMITS } from '../run/limits.ts';
+import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
@@ -26,7 +27,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   private readonly mirror = new ThreadMirror();
   private inputsOnce: Promise<Record<string, unknown>> | undefined;
 
-  constructor(toleranceMs = DEFAULT_LIMITS.maxDurationSecs * 1000 + GRACE_MS) {
+  constructor(toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
     super();
     this.child = this.spawn(toleranceMs);
   }
@@ -91,7 +92,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     this.inputsOnce = undefined;
     this.mirror.launched(info.task);
     // The watchdog tolerates the run's own duration limit plus a grace period.
-    this.child.toleranceMs = info.maxDurationSecs * 1000 + GRACE_MS;
+    this.child.toleranceMs = info.maxDurationSecs == null ? Infinity : info.maxDurationSecs * 1000 + GRACE_MS;
     return info;
   }
 
@@ -107,18 +108,25 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   inputs(): Promise<Record<string, unknown>> { return (this.inputsOnce ??= this.call('inputs')); }
   calls(): Promise<CallRecord[]> { return this.call('calls'); }
   stdout(): Promise<string> { return this.call('stdout'); }
-  evaluate(expression: string, threadId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId); }
+  evaluate(expression: string, threadId?: number, frameId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId, frameId); }
   continue(threadId: number, singleThread?: boolean): Promise<void> { return this.call('continue', threadId, singleThread); }
   next(threadId: number): Promise<void> { return this.call('next', threadId); }
+  stepIn(threadId: number): Promise<void> { return this.call('stepIn', threadId); }
+  stepOut(threadId: number): Promise<void> { return this.call('stepOut', threadId); }
+  frameLocals(frameId: number): Promise<LocalsInfo | undefined> { return this.call('frameLocals', frameId); }
+  setLocal(frameId: number, name: string, expression: string): Promise<SetLocalResult> { return this.call('setLocal', frameId, name, expression); }
+  dataBreakpointInfo(frameId: number, name: string): Promise<DataBreakpointInfo> { return this.call('dataBreakpointInfo', frameId, name); }
+  setDataBreakpoints(specs: DataBreakpointSpec[]): Promise<DataBreakpointStatus[]> { return this.call('setDataBreakpoints', specs); }
   pause(): Promise<void> { return this.call('pause'); }
   stepBack(threadId: number): Promise<void> { return this.call('stepBack', threadId); }
   reverseContinue(threadId: number): Promise<void> { return this.call('reverseContinue', threadId); }
-  restartFrame(threadId: number): Promise<void> { return this.call('restartFrame', threadId); }
+  restartFrame(threadId: number, frameId?: number): Promise<void> { return this.call('restartFrame', threadId, frameId); }
   rewindTo(seq: number): Promise<void> { return this.call('rewindTo', seq); }
   resolveCall(threadId: number, action: CallAction): Promise<void> { return this.call('resolveCall', threadId, action); }
   exceptionInfo(threadId: number): Promise<ExceptionDetails | undefined> { return this.call('exceptionInfo', threadId); }
   where(threadId: number): Promise<ProbeResult | undefined> { return this.call('where', threadId); }
   stubs(): Promise<StubInfo[]> { return this.call('stubs'); }
+  follow(on: boolean): Promise<void> { return this.call('follow', on); }
   setStub(name: string, expression: string | undefined): Promise<void> { return this.call('setStub', name, expression); }
 
   async terminate(): Promise<void> {

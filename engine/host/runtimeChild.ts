@@ -36,7 +36,7 @@ runtime.on('call', r => {
   changed.set(r.seq, r);
   later();
 });
-const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'rewound', 'ended'];
+const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'rewound', 'ended', 'sites'];
 for (const name of EVENTS) {
   runtime.on(name, (...args: unknown[]) => {
     if (name === 'rewound') changed.clear();

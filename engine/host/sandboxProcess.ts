@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_LIMITS } from '../run/limits.ts';
+import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord, SandboxFailure } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import type { Resolver } from '../run/resolvers.ts';
@@ -67,8 +67,10 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       ...(o.raiseInSandbox ? { raiseInSandbox: true } : {}),
       ...(o.externals?.length ? { externals: o.externals } : {}),
       ...(o.pythonVersion ? { pythonVersion: o.pythonVersion } : {}),
+      ...(o.profile ? { profile: o.profile } : {}),
       ...(o.roots ? { roots: o.roots } : {}),
       ...(o.cassette ? { cassette: o.cassette } : {}),
+      ...(o.remote ? { remote: o.remote } : {}),
     };
     return new Promise<RunResult>((resolve, reject) => {
       let settled = false;
@@ -80,7 +82,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
         resolve(result);
       };
       const failed = (error: SandboxFailure) => finish({ status: 'error', error, calls: this.trace(), stdout: this.stdout, durationMs: 0 });
-      const child = new WatchedChild('sandboxHost.js', 'child.ts', limits.maxDurationSecs * 1000 + (o.graceMs ?? 10_000), {
+      const child = new WatchedChild('sandboxHost.js', 'child.ts', watchdogMs(limits, o.graceMs ?? 10_000), {
         unresponsive: ms => failed({ type: 'TimeoutError', message: `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed`, origin: 'limit', frames: [], hint: `Monty's own time limit (${limits.maxDurationSecs} s) did not stop it; the debugger's watchdog did` }),
         exit: (how, stderr) => {
           if (this.stopped) failed({ type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] });
@@ -131,8 +133,9 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       return;
     }
     if (this.options.keepCalls === false) {
+      // 'call' when a call is first seen, and again when a pending one changes (a resolver attached a ref)
       decodeRecords(e, seq => this.unfinished.get(seq), (r, isNew) => {
-        if (isNew) this.emit('call', r);
+        if (isNew || r.status === 'pending') this.emit('call', r);
         if (r.status === 'pending') this.unfinished.set(r.seq, r);
         else {
           this.unfinished.delete(r.seq);
@@ -142,10 +145,8 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
       return;
     }
     decodeRecords(e, seq => this.calls[seq - 1], (r, isNew) => {
-      if (isNew) {
-        this.calls[r.seq - 1] = r;
-        this.emit('call', r);
-      }
+      if (isNew) this.calls[r.seq - 1] = r;
+      if (isNew || r.status === 'pending') this.emit('call', r);
       if (r.status !== 'pending') this.emit('result', r);
     });
   }

@@ -5,7 +5,7 @@
  */
 import { hostResultToMonty, IoValidationError } from '../marshal.ts';
 import type { RegistryEntry } from '../registry.ts';
-import { CallRecord, isThenable, type CallOutcome, type ExternalCall, type SandboxFailure } from './outcome.ts';
+import { CallRecord, isThenable, type CallOutcome, type CallRef, type ExternalCall, type SandboxFailure } from './outcome.ts';
 import type { ResolverChain } from './resolvers.ts';
 
 /** Ends the run with a failure; thrown from deep inside the loop, caught once at the top. */
@@ -32,6 +32,14 @@ export class Dispatcher {
 
   constructor(private readonly chain: ResolverChain, private readonly sink: CallSink, private readonly signal: AbortSignal, private readonly stdoutLength: () => number) {}
 
+  /** One function for every call (no closure per call): a resolver attaches a ref to a pending call. */
+  readonly annotate = (seq: number, ref: CallRef): void => {
+    const record = this.records[seq - 1];
+    if (record?.seq !== seq || record.status !== 'pending') return;
+    record.ref = ref;
+    this.sink.started(record);
+  };
+
   /** ms since the run started */
   now(): number {
     return performance.now() - this.t0;
@@ -51,6 +59,7 @@ export class Dispatcher {
   finish(record: CallRecord, outcome: CallOutcome): void {
     record.durationUs = this.nowUs() - record.startedUs;
     record.source = outcome.source;
+    if (outcome.ref) record.ref = outcome.ref;
     if (outcome.kind === 'return') {
       record.status = 'returned';
       record.result = outcome.value;
@@ -74,7 +83,7 @@ export class Dispatcher {
   }
 
   callOf(record: CallRecord, entry: RegistryEntry, mapSize?: number): ExternalCall {
-    return { seq: record.seq, function: entry.name, args: record.args, kwargs: record.kwargs, entry, signal: this.signal, mapParent: record.mapParent, mapIndex: record.mapIndex, mapSize };
+    return { seq: record.seq, function: entry.name, args: record.args, kwargs: record.kwargs, entry, signal: this.signal, mapParent: record.mapParent, mapIndex: record.mapIndex, mapSize, annotate: this.annotate };
   }
 
   /** Resolve a call to a registered external; the outcome's value is already marshaled for Monty. */
@@ -101,7 +110,7 @@ export class Dispatcher {
     if (outcome.kind === 'return') {
       try {
         const value = hostResultToMonty(outcome.value, `result of ${record.function}()`);
-        if (value !== outcome.value) outcome = { kind: 'return', value, source: outcome.source };
+        if (value !== outcome.value) outcome = { kind: 'return', value, source: outcome.source, ...(outcome.ref ? { ref: outcome.ref } : {}) };
       } catch (e) {
         if (!(e instanceof IoValidationError)) throw e;
         this.finish(record, { kind: 'raise', type: e.typeName, message: e.message, source: outcome.source });

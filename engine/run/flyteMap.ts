@@ -7,9 +7,14 @@
  *   return_exceptions defaults to True (a failed item is an exception value);
  * - anything else (plain callables from tasks=[...], @syncify wrappers,
  *   remote handles) goes through `_map_callable`: sequential unless
- *   concurrency > 0, return_exceptions defaults to False.
+ *   concurrency > 0, return_exceptions defaults to False; with
+ *   concurrency > 0 it is `asyncio.gather`, so every row runs before the
+ *   first failure is raised.
+ * Which of these applies, and the defaults, come from the Flyte profile
+ * (before 2.5.6 every ref went through `flyte.map`).
  * Each item is its own recorded call.
  */
+import { defaultProfile, type FlyteProfile } from '../profiles.ts';
 import type { Registry } from '../registry.ts';
 import { exceptionValue } from '../values/exceptions.ts';
 import { pyIterate, pyTypeName, tuple } from '../values/python.ts';
@@ -43,11 +48,15 @@ export interface MapPlan {
   concurrency: number;
   returnExceptions: boolean;
   style: 'flyte.map' | 'callable';
+  /** `_map_callable` with concurrency > 0: asyncio.gather runs every row, then raises the first failure. */
+  gather: boolean;
   groupName?: string;
+  /** Every item fails this way before reaching the function (flyte.map over an object without `.aio`). */
+  itemError?: { type: string; message: string };
 }
 
 /** Validate a flyte_map call and work out what to run, or the exception Flyte raises for it. */
-export function planFlyteMap(registry: Registry, args: unknown[], kwargs: Record<string, unknown>): MapPlan | CallOutcome {
+export function planFlyteMap(registry: Registry, args: unknown[], kwargs: Record<string, unknown>, profile: FlyteProfile = defaultProfile()): MapPlan | CallOutcome {
   if (args.length < 2) return fail('RuntimeError', 'flyte_map requires at least 2 arguments: flyte_map(task_name, iterable, ...)');
   const taskName = args[0];
   if (typeof taskName !== 'string') return fail('RuntimeError', `flyte_map first argument must be a task name string, got ${pyTypeName(taskName)}`);
@@ -66,22 +75,31 @@ export function planFlyteMap(registry: Registry, args: unknown[], kwargs: Record
   const rows = Array.from({ length }, (_, r) => iterables.map(it => it[r]));
   const groupName = given.get('group_name');
 
-  const style = entry.taskTemplate ? 'flyte.map' : 'callable';
-  const concurrency = given.has('concurrency') ? given.get('concurrency') : style === 'flyte.map' ? 0 : null;
+  const style = entry.taskTemplate || profile.flyteMap.callables === 'flyte.map' ? 'flyte.map' : 'callable';
+  // flyte.map names its group after `func.name`: a plain function has none.
+  if (style === 'flyte.map' && !entry.taskTemplate && entry.noAio === 'function') return fail('AttributeError', "'function' object has no attribute 'name'");
+  const defaults = entry.taskTemplate ? profile.flyteMap.task : profile.flyteMap.callable;
+  const concurrency = given.has('concurrency') ? given.get('concurrency') : defaults.concurrency;
   // flyte.map compares `concurrency > 0` whenever there is work; _map_callable only when concurrency is truthy.
   const compared = style === 'flyte.map' ? rows.length > 0 : truthy(concurrency);
   let bound = style === 'flyte.map' ? 0 : 1;
+  let positiveConcurrency = false;
   if (compared) {
     const positive = greaterThanZero(concurrency);
     if (typeof positive !== 'boolean') return positive;
-    if (positive) bound = Number(concurrency);
+    if (positive) {
+      bound = Number(concurrency);
+      positiveConcurrency = true;
+    }
   }
   return {
     task: taskName,
     rows,
     concurrency: bound,
-    returnExceptions: given.has('return_exceptions') ? truthy(given.get('return_exceptions')) : style === 'flyte.map',
+    returnExceptions: given.has('return_exceptions') ? truthy(given.get('return_exceptions')) : defaults.returnExceptions,
     style,
+    gather: style === 'callable' && positiveConcurrency,
+    ...(style === 'flyte.map' && !entry.taskTemplate && entry.noAio ? { itemError: { type: 'AttributeError', message: `'${entry.noAio}' object has no attribute 'aio'` } } : {}),
     ...(style === 'flyte.map' ? { groupName: `${entry.flyteName ?? taskName}_${typeof groupName === 'string' && groupName ? groupName : 'map'}` } : {}),
   };
 }
@@ -109,7 +127,7 @@ export function runFlyteMap(plan: MapPlan, registry: Registry, dispatcher: Dispa
   let pending: { resolve: (o: CallOutcome) => void; reject: (e: unknown) => void } | undefined;
 
   const verdict = (): CallOutcome | undefined => {
-    if (failure && (!inOrder || frontier >= failedAt)) return failure;
+    if (failure && (inOrder ? frontier >= failedAt : !plan.gather || frontier === n)) return failure;
     if (frontier === n) return { kind: 'return', value: results, source: 'flyte_map' };
     return undefined;
   };
@@ -123,11 +141,18 @@ export function runFlyteMap(plan: MapPlan, registry: Registry, dispatcher: Dispa
       failure = o;
     }
   };
-  const mayStart = () => next < n && inFlight < limit && (inOrder ? next < failedAt : failure === undefined);
+  // asyncio.gather starts every row even after one failed; the others stop starting at the first failure.
+  const mayStart = () => next < n && inFlight < limit && (inOrder ? next < failedAt : plan.gather || failure === undefined);
+  const itemFails = (i: number): { record: CallRecord; outcome: CallOutcome } => {
+    const record = dispatcher.begin(entry.name, tuple([...plan.rows[i]!]), {}, { parent: parent.seq, index: i, size: n });
+    const outcome: CallOutcome = { kind: 'raise', type: plan.itemError!.type, message: plan.itemError!.message, source: 'flyte_map' };
+    dispatcher.finish(record, outcome);
+    return { record, outcome };
+  };
   const pump = (): void => {
     while (mayStart()) {
       const i = next++;
-      const { record, outcome } = dispatcher.dispatch(entry, tuple([...plan.rows[i]!]), {}, { parent: parent.seq, index: i, size: n });
+      const { record, outcome } = plan.itemError ? itemFails(i) : dispatcher.dispatch(entry, tuple([...plan.rows[i]!]), {}, { parent: parent.seq, index: i, size: n });
       records.push(record);
       if (!isThenable(outcome)) {
         settle(i, outcome);

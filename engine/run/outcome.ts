@@ -4,11 +4,22 @@ import type { FilePosition } from '../python/module.ts';
 import type { RegistryEntry } from '../registry.ts';
 
 /** Who produced a call's result. */
-export type ResultSource = 'interactive' | 'stub' | 'cassette' | 'forward' | 'flyte_map';
+export type ResultSource = 'interactive' | 'stub' | 'cassette' | 'forward' | 'remote' | 'flyte_map';
+
+/** Where a result lives outside the debugger: the production action it was imported from, or the cluster run that computed it. */
+export interface CallRef {
+  kind: 'production' | 'remote';
+  /** The action's name (production) or the run's name (remote). */
+  name: string;
+  url?: string;
+  durationMs?: number;
+  cacheHit?: boolean;
+  phase?: string;
+}
 
 export type CallOutcome =
-  | { kind: 'return'; value: unknown; source: ResultSource }
-  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource };
+  | { kind: 'return'; value: unknown; source: ResultSource; ref?: CallRef }
+  | { kind: 'raise'; type: string; message: string; traceback?: string; source: ResultSource; ref?: CallRef };
 
 /** A call the sandbox made, as a resolver sees it. */
 export interface ExternalCall {
@@ -24,6 +35,8 @@ export interface ExternalCall {
   mapSize: number | undefined;
   /** Aborted when the run no longer wants the result (run stopped, a sibling map item failed). */
   signal: AbortSignal;
+  /** Attach a ref to the call while it is still pending (a remote run as soon as it exists). */
+  annotate?: (seq: number, ref: CallRef) => void;
 }
 
 export type CallStatus = 'pending' | 'returned' | 'raised' | 'cancelled';
@@ -39,6 +52,8 @@ export class CallRecord {
   result: unknown = undefined;
   error: { type: string; message: string; traceback?: string } | undefined = undefined;
   source: ResultSource | undefined = undefined;
+  /** The production action or cluster run behind the result. */
+  ref: CallRef | undefined = undefined;
   durationUs = -1;
   /** Where the call was made, when it was looked up (only on demand: it costs a probe). */
   site: FilePosition | undefined = undefined;

@@ -8,6 +8,7 @@
  * repaired from them when it can be, else marked inexact.
  */
 import { MontyRuntimeError, MontySnapshot, type Frame as MontyFrame } from '@pydantic/monty';
+import type { SourceMap } from '../extract/sourceMap.ts';
 import type { CallSite, SandboxTask } from '../extract/tasks.ts';
 import type { Frame } from './outcome.ts';
 
@@ -17,9 +18,9 @@ export interface ProbeResult {
   exact: boolean;
 }
 
-export function mapFrames(task: SandboxTask, frames: readonly MontyFrame[]): Frame[] {
+export function mapFrames(task: SandboxTask, frames: readonly MontyFrame[], sourceMap: SourceMap = task.sourceMap): Frame[] {
   return frames.map(f => {
-    const pos = task.sourceMap.toFile(f.line, f.column);
+    const pos = sourceMap.toFile(f.line, f.column);
     return { file: pos.file, line: pos.line, column: pos.column, function: f.functionName ?? '<module>', sourceLine: task.module.lineText(pos.line).trim() };
   });
 }

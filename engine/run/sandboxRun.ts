@@ -10,12 +10,16 @@
  */
 import { EventEmitter } from 'node:events';
 import { Monty, MontyComplete, MontyNameLookup, MontyRuntimeError, MontySnapshot, MontySyntaxError } from '@pydantic/monty';
+import { definitionHint } from '../extract/moduleImport.ts';
 import type { SandboxTask } from '../extract/tasks.ts';
 import { fromMonty, IoValidationError, toMonty } from '../marshal.ts';
 import { firstSyntaxError, parsePython } from '../python/parser.ts';
+import { GATE_INPUT } from '../instrument/instrument.ts';
+import { frameReport, isInternal, isProbe, probeHit, type Instrumentation, type ProbeAnswer } from '../instrument/probes.ts';
 import { UNKNOWN_EXTERNAL, type Registry, type RegistryEntry } from '../registry.ts';
 import { sandboxException } from '../values/exceptions.ts';
 import { withPlainDicts } from '../values/plainDicts.ts';
+import { bridgePlan, explainSandboxError, fastPathNameError, type BridgePlan } from './bridgePlan.ts';
 import { Dispatcher, RunFailure } from './dispatch.ts';
 import { planFlyteMap, runFlyteMap } from './flyteMap.ts';
 import { buildInputs } from './inputs.ts';
@@ -39,6 +43,10 @@ export interface RunOptions {
   mapGate?: Resolver;
   /** Start by replaying an earlier run of the same task and inputs (time travel). */
   history?: History;
+  /** Run the instrumented copy of the code (the debugger reads locals and stops at lines through it). */
+  instrumentation?: Instrumentation;
+  /** A debug session: `breakpoint()` in the task stops here instead of failing as in production (`production`: how it fails there). */
+  onBreakpointCall?: (production: string) => Promise<void>;
 }
 
 export interface History {
@@ -46,6 +54,8 @@ export interface History {
   stdout: string;
   /** Top-level calls numbered below this are answered from `records` without resolvers or events; the run goes on live from there. */
   until: number;
+  /** How much of `stdout` the replayed part prints (default: up to call #until). */
+  stdoutOffset?: number;
 }
 
 const FLYTE_MAP_ENTRY: RegistryEntry = { name: 'flyte_map', category: 'task', taskTemplate: false, what: 'the flyte_map built-in', reason: 'built into the bridge' };
@@ -82,14 +92,22 @@ const YIELD_EVERY_CALLS = 4096;
 export class SandboxRun extends EventEmitter<RunEvents> {
   readonly registry: Registry;
   readonly limits: Limits;
+  /** How production runs this task (fast path, start failure): consulted by the loop. */
+  readonly plan: BridgePlan;
   stdout = '';
   private readonly dispatcher: Dispatcher;
   private readonly abort = new AbortController();
   private paused: MontySnapshot | undefined;
   private montyInputs: Record<string, unknown> = {};
-  private replaying = false;
+  /** Characters a replay prints again that are already in `stdout`. */
+  private skipOutput = 0;
   private readonly printCallback = (_stream: string, text: string): undefined => {
-    if (this.replaying) return;
+    if (this.skipOutput > 0) {
+      const n = Math.min(this.skipOutput, text.length);
+      this.skipOutput -= n;
+      text = text.slice(n);
+      if (!text) return;
+    }
     this.stdout += text;
     this.emit('output', text);
   };
@@ -98,6 +116,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     super();
     this.registry = options.externals?.length ? task.registry.withExtra(options.externals) : task.registry;
     this.limits = options.limits ?? { ...DEFAULT_LIMITS };
+    this.plan = bridgePlan(task, this.registry);
     this.dispatcher = new Dispatcher(new ResolverChain(options.resolvers ?? []), {
       started: r => this.emit('call', r),
       finished: r => this.emit('result', r),
@@ -111,6 +130,11 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   /** Where the sandbox is paused, while an external call is being resolved. */
   probe(): ProbeResult | undefined {
     return this.paused ? probe(this.task, this.paused) : undefined;
+  }
+
+  /** The snapshot the run is paused at (an external call, or a probe of the instrumented code). */
+  get pausedSnapshot(): MontySnapshot | undefined {
+    return this.paused;
   }
 
   /** End the run: pending calls are abandoned, `execute()` resolves with a 'stopped' failure. */
@@ -142,9 +166,10 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     }
     if (e instanceof MontyRuntimeError) {
       const { typeName, message } = e.exception;
-      const hint = limitHint(typeName, message, this.limits);
-      const origin: FailureOrigin = hint ? 'limit' : 'sandbox';
-      const frames = mapFrames(this.task, e.traceback());
+      const limit = limitHint(typeName, message, this.limits);
+      const origin: FailureOrigin = limit ? 'limit' : 'sandbox';
+      const frames = mapFrames(this.task, e.traceback(), this.options.instrumentation?.code.sourceMap);
+      const hint = limit ?? explainSandboxError(this.task, this.registry, this.plan, typeName, message, frames);
       if (origin === 'limit' && frames.length === 0) {
         const guess = await locateRunaway(this.task, this.montyInputs, this.dispatcher.records);
         return { type: typeName, message, origin, frames: guess.frames, hint: `${hint}. ${guess.note}` };
@@ -163,12 +188,13 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     if (def) {
       this.fail(def.type, def.message, 'definition', {
         frames: [{ file: def.at.file, line: def.at.line, column: def.at.column, function: '<module>', sourceLine: this.task.module.lineText(def.at.line).trim() }],
-        hint: 'Flyte raises this while defining the task (when the module is imported), so the task never runs in production either',
+        hint: definitionHint(this.task, def),
       });
     }
-    const names = this.task.inputNames;
+    const instr = this.options.instrumentation;
+    const names = instr ? [...this.task.inputNames, GATE_INPUT] : this.task.inputNames;
     try {
-      return new Monty(this.task.code, { scriptName: this.task.module.path, ...(names.length ? { inputs: names } : {}) });
+      return new Monty(instr ? instr.code.code : this.task.code, { scriptName: this.task.module.path, ...(names.length ? { inputs: names } : {}) });
     } catch (e) {
       if (e instanceof MontySyntaxError) {
         const err = firstSyntaxError((await parsePython(this.task.code)).rootNode);
@@ -176,7 +202,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
         this.fail('SyntaxError', e.exception.message, 'syntax', { frames: [{ file: pos.file, line: pos.line, column: pos.column, function: this.task.name, sourceLine: this.task.module.lineText(pos.line).trim() }] });
       }
       if (e instanceof MontyRuntimeError) {
-        this.fail(e.exception.typeName, e.exception.message, 'syntax', { frames: mapFrames(this.task, e.traceback()), hint: 'Monty, the sandbox interpreter, does not support this syntax: production fails the same way' });
+        this.fail(e.exception.typeName, e.exception.message, 'syntax', { frames: mapFrames(this.task, e.traceback(), this.options.instrumentation?.code.sourceMap), hint: 'Monty, the sandbox interpreter, does not support this syntax: production fails the same way' });
       }
       throw e;
     }
@@ -184,19 +210,30 @@ export class SandboxRun extends EventEmitter<RunEvents> {
 
   private async loop(): Promise<unknown> {
     const monty = await this.compile();
-    const inputs = buildInputs(this.task, this.options.inputs);
+    const instr = this.options.instrumentation;
+    const inputs = buildInputs(this.task, this.options.inputs, 'inputs', { marshal: !this.plan.fastPath });
     this.montyInputs = inputs;
+    if (this.plan.startFailure) throw new RunFailure(this.plan.startFailure);
+    // plain dicts where that is the same dict: Monty converts them faster (values/plainDicts.ts)
+    const plainInputs = withPlainDicts(inputs) as Record<string, unknown>;
+    const montyInputs = instr ? { ...plainInputs, [GATE_INPUT]: instr.gate } : plainInputs;
     const limits = montyLimits(this.limits);
     const printCallback = this.printCallback;
     // Monty's clock runs while we are paused too: restart it once host time adds up (see monty-js-notes.md).
-    const resetAfterMs = Math.max(50, this.limits.maxDurationSecs * 10);
+    const resetAfterMs = this.limits.maxDurationSecs == null ? Infinity : Math.max(50, this.limits.maxDurationSecs * 10);
     let hostMs = 0;
     let lastYield = this.dispatcher.now();
     let sinceYield = 0;
 
-    this.replaying = this.options.history !== undefined;
-    let progress: Progress = monty.start({ ...(this.task.inputNames.length ? { inputs: withPlainDicts(inputs) as Record<string, unknown> } : {}), limits, printCallback });
-    if (this.options.history) progress = this.fastForward(progress, this.options.history);
+    const h = this.options.history;
+    if (h) {
+      const at = h.records.find(r => r.seq === h.until);
+      const offset = h.stdoutOffset ?? (at ? at.stdoutOffset : h.stdout.length);
+      this.stdout = h.stdout.slice(0, offset);
+      this.skipOutput = offset;
+    }
+    let progress: Progress = monty.start({ ...(this.task.inputNames.length || instr ? { inputs: montyInputs } : {}), limits, printCallback });
+    if (h) progress = this.fastForward(progress, h);
     for (;;) {
       if (progress instanceof MontyComplete) return this.finalOutput(progress.output);
       if (progress instanceof MontyNameLookup) {
@@ -205,6 +242,46 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       }
       const snapshot: MontySnapshot = progress;
       this.paused = snapshot;
+      if (instr && isInternal(snapshot.functionName)) {
+        const t0 = this.dispatcher.now();
+        const answer = this.internal(snapshot, instr, false);
+        const value = isThenable(answer) ? await this.unlessStopped(answer) : answer;
+        if (this.abort.signal.aborted) this.fail('RunStopped', 'the run was stopped', 'stopped');
+        hostMs += this.dispatcher.now() - t0;
+        if (++sinceYield >= YIELD_EVERY_CALLS) {
+          await new Promise(setImmediate);
+          lastYield = this.dispatcher.now();
+          sinceYield = 0;
+        }
+        let resumable: MontySnapshot = snapshot;
+        if (hostMs > resetAfterMs) {
+          resumable = MontySnapshot.load(snapshot.dump(), { printCallback });
+          hostMs = 0;
+        }
+        this.paused = undefined;
+        progress = resumable.resume({ returnValue: value });
+        continue;
+      }
+      if (snapshot.functionName === 'breakpoint' && this.options.onBreakpointCall && !this.registry.get('breakpoint')) {
+        const t0 = this.dispatcher.now();
+        const production = this.plan.fastPath ? "NameError: name 'breakpoint' is not defined" : 'RuntimeError: Sandboxed task called unknown external function: breakpoint';
+        await this.unlessStopped(this.options.onBreakpointCall(production));
+        hostMs += this.dispatcher.now() - t0;
+        let resumable: MontySnapshot = snapshot;
+        if (hostMs > resetAfterMs) {
+          resumable = MontySnapshot.load(snapshot.dump(), { printCallback });
+          hostMs = 0;
+        }
+        this.paused = undefined;
+        progress = resumable.resume({ returnValue: null });
+        continue;
+      }
+      if (this.plan.fastPath) {
+        // No bridge in production: Monty itself raises NameError for the call, inside the sandbox.
+        this.paused = undefined;
+        progress = snapshot.resume({ exception: fastPathNameError(snapshot.functionName) });
+        continue;
+      }
       const step = this.handle(snapshot);
       const outcome = isThenable(step.outcome) ? await this.unlessStopped(step.outcome) : step.outcome;
       hostMs += step.record.durationUs / 1000;
@@ -231,27 +308,47 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     }
   }
 
+  /** A probe hit or frame report of the instrumented code: the host's answer to resume it with. */
+  private internal(snapshot: MontySnapshot, instr: Instrumentation, replaying: boolean, callsBefore = this.dispatcher.records.length): ProbeAnswer | Promise<ProbeAnswer> {
+    // While replaying, `stdout` already holds text the replay has yet to print again.
+    if (isProbe(snapshot.functionName)) return instr.probe(probeHit(snapshot, callsBefore, this.stdout.length - this.skipOutput, replaying));
+    instr.report?.(frameReport(snapshot));
+    return null;
+  }
+
   /** Replay recorded results for the calls before `history.until`: exact, silent, and as fast as Monty resumes. */
   private fastForward(progress: Progress, h: History): Progress {
     const kept = h.records.filter(r => r.seq < h.until);
-    try {
-      for (const r of kept) {
-        if (r.mapParent !== undefined) continue;
-        while (progress instanceof MontyNameLookup) progress = progress.resume();
-        const now = progress instanceof MontyComplete ? 'finishes' : `calls ${progress.functionName}()`;
-        if (progress instanceof MontyComplete || progress.functionName !== r.function) {
-          this.fail('ReplayDiverged', `replaying call #${r.seq} ${r.function}(): the sandbox now ${now} there (did the code or the inputs change?)`, 'sandbox');
-        }
-        if (r.status === 'returned') progress = progress.resume({ returnValue: r.result });
-        else if (r.status === 'raised' && r.error && this.options.raiseInSandbox) progress = progress.resume({ exception: sandboxException(r.error.type, r.error.message) });
-        else this.fail('ReplayDiverged', `call #${r.seq} ${r.function}() has no result to replay (${r.status})`, 'sandbox');
+    const instr = this.options.instrumentation;
+    let callsBefore = 0;
+    const settle = (p: Progress): MontySnapshot | MontyComplete => {
+      for (;;) {
+        if (p instanceof MontyNameLookup) p = p.resume();
+        else if (instr && p instanceof MontySnapshot && isInternal(p.functionName)) {
+          const answer = this.internal(p, instr, true, callsBefore);
+          if (isThenable(answer)) throw new Error('a probe cannot stop while recorded calls are replayed');
+          p = p.resume({ returnValue: answer });
+        } else if (p instanceof MontySnapshot && p.functionName === 'breakpoint' && this.options.onBreakpointCall && !this.registry.get('breakpoint')) {
+          p = p.resume({ returnValue: null });
+        } else return p;
       }
-    } finally {
-      this.replaying = false;
+    };
+    for (const r of kept) {
+      if (r.mapParent !== undefined) {
+        callsBefore = r.seq;
+        continue;
+      }
+      const at = settle(progress);
+      const now = at instanceof MontyComplete ? 'finishes' : `calls ${at.functionName}()`;
+      if (at instanceof MontyComplete || at.functionName !== r.function) {
+        this.fail('ReplayDiverged', `replaying call #${r.seq} ${r.function}(): the sandbox now ${now} there (did the code or the inputs change?)`, 'sandbox');
+      }
+      if (r.status === 'returned') progress = at.resume({ returnValue: r.result });
+      else if (r.status === 'raised' && r.error && this.options.raiseInSandbox) progress = at.resume({ exception: sandboxException(r.error.type, r.error.message) });
+      else this.fail('ReplayDiverged', `call #${r.seq} ${r.function}() has no result to replay (${r.status})`, 'sandbox');
+      callsBefore = r.seq;
     }
     this.dispatcher.adopt(kept);
-    const at = h.records.find(r => r.seq === h.until);
-    this.stdout = h.stdout.slice(0, at ? at.stdoutOffset : h.stdout.length);
     return progress;
   }
 
@@ -273,8 +370,9 @@ export class SandboxRun extends EventEmitter<RunEvents> {
 
   /** `_from_monty` on the final output: a malformed IO handle fails the run, as it does in Flyte. */
   private finalOutput(output: unknown): unknown {
+    if (this.plan.fastPath) return output;
     try {
-      return toMonty(fromMonty(output, 'output'));
+      return toMonty(fromMonty(output, 'output', this.task.pythonVersion));
     } catch (e) {
       if (e instanceof IoValidationError) this.fail(e.typeName, e.message, 'marshal', { hint: `the task's return value holds a malformed ${e.kind} at ${e.path}` });
       throw e;
@@ -299,8 +397,9 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   /** Flyte unmarshals every argument before the call: a malformed File fails there. */
   private unmarshalArgs(fn: string, args: unknown[], kwargs: Record<string, unknown>): void {
     try {
-      for (let i = 0; i < args.length; i++) if (args[i] !== null && typeof args[i] === 'object') fromMonty(args[i], `args[${i}]`);
-      for (const k in kwargs) if (kwargs[k] !== null && typeof kwargs[k] === 'object') fromMonty(kwargs[k], `kwargs['${k}']`);
+      const py = this.task.pythonVersion;
+      for (let i = 0; i < args.length; i++) if (args[i] !== null && typeof args[i] === 'object') fromMonty(args[i], `args[${i}]`, py);
+      for (const k in kwargs) if (kwargs[k] !== null && typeof kwargs[k] === 'object') fromMonty(kwargs[k], `kwargs['${k}']`, py);
     } catch (e) {
       if (e instanceof IoValidationError) this.fail(e.typeName, e.message, 'marshal', { hint: `${fn}() was called with a malformed ${e.kind} at ${e.path}: Flyte's ${e.kind}.model_validate rejects it before the call` });
       throw e;
@@ -315,7 +414,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       return o;
     };
     const runMap = (): CallOutcome | Promise<CallOutcome> => {
-      const plan = planFlyteMap(this.registry, args, kwargs);
+      const plan = planFlyteMap(this.registry, args, kwargs, this.task.profile);
       if ('kind' in plan) return finish(plan);
       const outcome = runFlyteMap(plan, this.registry, this.dispatcher, parent);
       return isThenable(outcome) ? outcome.then(finish) : finish(outcome);

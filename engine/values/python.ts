@@ -119,6 +119,32 @@ function reprFloat(n: number): string {
   return s.replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
+/** repr() of a value Python knows to be a float (JS keeps 13.0 as 13). */
+export function pyFloatRepr(n: number): string {
+  if (!Number.isInteger(n)) return reprFloat(n);
+  if (Object.is(n, -0)) return '-0.0';
+  if (Math.abs(n) >= 1e16) return n.toExponential().replace(/e\+?(-?)(\d)$/, 'e+$10$2').replace('e+-', 'e-').replace(/\.0+e/, 'e');
+  return `${n}.0`;
+}
+
+/** Types whose values Monty hands to the host as their repr text (not data). */
+const OPAQUE_TYPES = new Set(['function', 'builtin_function_or_method', 'range', 'type', 'method', 'coroutine', 'module']);
+
+/**
+ * repr() of a value whose Python type name the sandbox reported: a float
+ * holding a whole number keeps its `.0`, a function shows as itself (Monty
+ * hands it over as its repr text).
+ */
+export function typedRepr(value: unknown, typeName: string | undefined): string {
+  if (typeName === 'float' && typeof value === 'number') return pyFloatRepr(value);
+  if (typeName && OPAQUE_TYPES.has(typeName) && typeof value === 'string') return value.replace(/^<(\w+) '([^']*)' at 0x[0-9a-f]+>$/, '<$1 $2>');
+  return pyRepr(value);
+}
+
+export function isOpaqueType(typeName: string | undefined): boolean {
+  return typeName !== undefined && OPAQUE_TYPES.has(typeName);
+}
+
 /** Python's `repr()` of a Monty value (ints and floats are indistinguishable in JS: 3.0 prints as 3). */
 export function pyRepr(value: unknown, depth = 0): string {
   if (depth > 50) return '...';

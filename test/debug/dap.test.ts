@@ -88,22 +88,24 @@ test('function breakpoint with a condition: stops there, stack lines are the fil
   s.matchGolden('function-breakpoint');
 });
 
-test('line breakpoints: verified only on lines with an external call; a File argument expands to its Flyte fields', async () => {
+test('line breakpoints: on any statement of the task, unverified elsewhere with the reason; a File local expands to its Flyte fields', async () => {
   const w = workspace();
   const s = await session(w.dir);
   const sizeLine = w.line('"size": size(data)');
   await s.launch({ type: 'flyte-sandbox', request: 'launch', program: w.program, inputs: { n: 2, path: 's3://bucket/data.csv' }, stubs: STUBS, stopOnExternalCall: 'none' }, async () => {
     const bps = await s.request('setBreakpoints', { source: { path: w.program }, breakpoints: [{ line: sizeLine }, { line: w.line('total = 0') }, { line: w.line('def fib') }] }) as { breakpoints: DebugProtocol.Breakpoint[] };
-    assert.deepEqual(bps.breakpoints.map(b => b.verified), [true, false, false]);
-    assert.match(bps.breakpoints[1]!.message!, /calls no external function/);
+    assert.deepEqual(bps.breakpoints.map(b => b.verified), [true, true, false]);
     assert.match(bps.breakpoints[2]!.message!, /is not part of the sandboxed task pipeline/);
   });
-  const stopped = await s.event<DebugProtocol.StoppedEvent['body']>('stopped');
+  // `total = 0` calls nothing: the stop is before it runs, with `data` (a File) bound and `total` not yet
+  let stopped = await s.event<DebugProtocol.StoppedEvent['body']>('stopped');
   assert.equal(stopped.reason, 'breakpoint');
-  const frames = await stack(s);
-  assert.equal(frames[0]!.line, sizeLine);
-  const pending = await scope(s, frames[0]!.id, 'Pending call');
-  const file = pending.find(v => v.name === 'args[0]')!;
+  let frames = await stack(s);
+  assert.deepEqual(frames.map(f => f.name), ['pipeline', '<module>']);
+  assert.equal(frames[0]!.line, w.line('total = 0'));
+  const locals = await scope(s, frames[0]!.id, 'Locals');
+  assert.deepEqual(locals.map(v => v.name), ['n', 'path', 'data']);
+  const file = locals.find(v => v.name === 'data')!;
   assert.equal(file.type, 'flyte.io.File');
   assert.equal(file.value, "File(path='s3://bucket/data.csv', name='data.csv', format='', hash=None)");
   const fields = await variables(s, file.variablesReference);
@@ -112,6 +114,12 @@ test('line breakpoints: verified only on lines with an external call; a File arg
   assert.deepEqual(raw.map(v => v.name), ['__flyte_io_type__', 'path', 'name', 'format', 'hash']);
   const history = await scope(s, frames[0]!.id, 'Call history');
   assert.equal(history[0]!.name, "#1 load('s3://bucket/data.csv')");
+  await s.request('continue', { threadId: 1 });
+  // the return line: its call to size() comes after the stop
+  stopped = await s.event<DebugProtocol.StoppedEvent['body']>('stopped');
+  frames = await stack(s);
+  assert.equal(frames[0]!.line, sizeLine);
+  assert.deepEqual((await scope(s, frames[0]!.id, 'Locals')).map(v => `${v.name}=${v.value}`).slice(3), ['total=10', 'i=1', 'sizes=[50, 60, 70, 80]']);
   await s.request('continue', { threadId: 1 });
   await s.event('terminated');
   s.matchGolden('line-breakpoint');
@@ -254,7 +262,7 @@ test('bad launch configurations are answered with errors naming the attribute; t
     [{ ...base, stubs: { fib: { valu: 1 } } }, /^stubs: stubs: stub 'fib': unknown key 'valu'/],
     [{ ...base, stopOnExternalCall: 'some' }, /^stopOnExternalCall: expected "all", "none" or a list of function names, got "some"$/],
     [{ ...base, stopOnExternalCall: ['fob'] }, /^stopOnExternalCall: 'fob' is not an external pipeline may call \(registered: fib, load, size\)$/],
-    [{ ...base, limits: { maxDurationSecs: -1 } }, /^limits: 'maxDurationSecs' must be a positive number, got -1$/],
+    [{ ...base, limits: { maxDurationSecs: -1 } }, /^limits: 'maxDurationSecs' must be a positive number or null \(no limit, as in production\), got -1$/],
     [{ ...base, stopOnEntry: 'yes' }, /^stopOnEntry: expected true or false, got "yes"$/],
     [{ ...base, forward: 3 }, /^forward: expected "all" or a list of function names, got 3$/],
     [{ ...base, replay: 'missing.json' }, /^replay: no such cassette: .*missing\.json$/],

@@ -35,7 +35,8 @@ class RecordingClient extends DebugClient {
 }
 
 export class DapSession {
-  readonly lines: string[] = [];
+  /** DAP_TRACE=1 prints the transcript as it grows (for debugging a test). */
+  readonly lines: string[] = process.env.DAP_TRACE ? new Proxy([] as string[], { get: (t, k) => (k === 'push' ? (...a: string[]) => { for (const l of a) console.error(l.slice(0, 400)); return t.push(...a); } : Reflect.get(t, k)) }) : [];
   private seen = 0;
   private constructor(private readonly dc: RecordingClient, private readonly masks: [string, string][]) {}
 

@@ -45,10 +45,14 @@ test('stop at every external call, step with next, look at args, continue to the
   const stack = await rt.stack(1);
   assert.equal(stack[0]!.name, 'fib(0)  [pending external call]');
   assert.deepEqual(stack.slice(1).map(f => [f.name, f.line]), [['pipe', 13], ['<module>', 10]]);
+  // next goes over the line (its calls answered as on continue) to the next line of the frame: the loop header
   const nextStop = stopped(rt);
   await rt.next(1);
   s = await nextStop;
-  assert.deepEqual([s.reason, s.description], ['step', 'add(0, 0)']);
+  assert.deepEqual([s.reason, s.description], ['step', 'line 12: for i in range(n):']);
+  // at a for line the loop variable already holds the item of the iteration about to run
+  const locals = await rt.frameLocals((await rt.stack(1))[0]!.id);
+  assert.deepEqual([...locals!.locals.entries()], [['n', 2], ['total', 0], ['i', 1]]);
   await rt.launch; // keep the session
   const ended = once(rt, 'ended');
   await rt.setFunctionBreakpoints([]);
@@ -68,8 +72,7 @@ test('function breakpoint with a condition; line breakpoints say why they cannot
   assert.match(fnStatus[1]!.message!, /'nope' is not an external this task may call.*Registered: add, fib/);
   assert.match(fnStatus[2]!.message!, /Use the name the sandbox calls/);
   const lineStatus = await rt.setLineBreakpoints(info.file, [{ line: 14 }, { line: 12 }, { line: 3 }]);
-  assert.deepEqual(lineStatus.map(b => b.verified), [true, false, false]);
-  assert.match(lineStatus[1]!.message!, /line 12 calls no external function.*Lines with external calls: 13, 14/);
+  assert.deepEqual(lineStatus.map(b => b.verified), [true, true, false]);
   assert.match(lineStatus[2]!.message!, /line 3 is not part of the sandboxed task pipe/);
   await rt.setLineBreakpoints(info.file, []);
   const s = stopped(rt);
@@ -169,4 +172,34 @@ test('stubModule: a JS file answers calls from inside QuickJS, after the JSON st
   assert.equal(end.status, 'ok', JSON.stringify(end.error));
   assert.equal(end.output, 1000 + 1001 + 1001 + 1002 + 1003, 'fib from stubs.js, add from the JSON stub (JSON stubs come first)');
   await assert.rejects(new DebugRuntime().launch({ program: join(dir, 'flow.py'), inputs: { n: 1 }, stubModule: join(dir, 'nope.js') }), /^LaunchError: stubModule: no such file/);
+});
+
+test('every call knows the line and column that made it: at a stop, and after the run for calls answered by stubs', async () => {
+  const rt = new DebugRuntime();
+  const source = flow(`
+    @env.task
+    def fib(n: int) -> int: ...
+
+    @env.sandbox.orchestrator
+    def twice(n: int) -> int:
+        a = fib(n)
+        b = fib(n + 1) + fib(n + 2)
+        c = flyte_map("fib", [a, b])
+        return a + b + sum(c)
+  `);
+  await rt.launch({ program: file(source), inputs: { n: 1 }, stubs: { fib: { python: 'args[0] * 10' } }, stopOnExternalCall: 'none' });
+  await rt.setFunctionBreakpoints([{ name: 'fib', condition: 'args[0] == 1' }]);
+  await rt.follow(true); // as the IO panel does: every call placed before the end
+  const first = stopped(rt);
+  await rt.configurationDone();
+  await first;
+  // stopped at fib(1), the only call on its line: the pending call knows its place at once
+  const pending = (await rt.calls()).at(-1)!;
+  assert.deepEqual([pending.function, pending.args, pending.site?.line, pending.site?.column], ['fib', [1], 8, 9]);
+  const ended = once(rt, 'ended');
+  await rt.setFunctionBreakpoints([]);
+  await rt.continue(1);
+  await ended;
+  const calls = await rt.calls();
+  assert.deepEqual(calls.map(c => `${c.function}@${c.site?.line}:${c.site?.column}`), ['fib@8:9', 'fib@9:9', 'fib@9:22', 'flyte_map@10:9', 'fib@10:9', 'fib@10:9']);
 });

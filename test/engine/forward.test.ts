@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { Monty } from '@pydantic/monty';
 import { loadProgram, SandboxRun, type CallOutcome, type ExternalCall } from '../../engine/index.ts';
-import { ForwardResolver, type ForwardOptions } from '../../engine/forward/forwardResolver.ts';
+import { ForwardResolver, type ForwardOptions } from '../../engine/resolvers/forward.ts';
 import { pyRepr, tuple } from '../../engine/values/python.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/forward/', import.meta.url));
@@ -149,13 +149,14 @@ test('a crash is a clear ForwardError, and the next call gets a fresh worker', a
 });
 
 test('a call past the timeout is a clear ForwardError, and the next call works', async () => {
-  // long enough for a fresh worker to start on a loaded machine (the second call), short beside the 30 s nap
-  const f = forwarder({ timeoutMs: 1500 });
+  // long enough for a fresh worker to start on a loaded machine (the second call; a pyenv shim alone
+  // has taken over 2 s here), short beside the 60 s nap
+  const f = forwarder({ timeoutMs: 8000 });
   const started = performance.now();
-  const r = raised(await f.forward(call('nap', [30])));
-  assert.ok(performance.now() - started < 5000, 'the caller is not kept waiting');
+  const r = raised(await f.forward(call('nap', [60])));
+  assert.ok(performance.now() - started < 30_000, 'the caller is not kept waiting');
   assert.equal(r.type, 'ForwardError');
-  assert.match(r.message, /nap\(\) did not return within 1.5 s, so the Python worker was stopped/);
+  assert.match(r.message, /nap\(\) did not return within 8 s, so the Python worker was stopped/);
   assert.equal(returned(await f.forward(call('add', [2, 2]))), 4);
 });
 

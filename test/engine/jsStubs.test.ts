@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { SandboxRun, UsageError, type CallOutcome, type ExternalCall, type Resolver } from '../../engine/index.ts';
-import { JsStubResolver } from '../../engine/run/jsStubs.ts';
+import { JsStubResolver } from '../../engine/resolvers/jsStub.ts';
 import { pyRepr, tuple } from '../../engine/values/python.ts';
 import { flow, program, writeTree } from '../helpers.ts';
 

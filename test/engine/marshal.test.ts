@@ -21,7 +21,7 @@ test('nested IO handles round-trip through real Monty: lists, tuples, dict value
   assert.ok(pair[0] instanceof IoHandle);
   assert.deepEqual((pair[0] as IoHandle).fields, { path: 's3://b/a.csv', name: 'a.csv', format: '', hash: null });
   assert.deepEqual((nested.get('dir') as IoHandle).fields, { path: 's3://b/d/', name: 'd', format: '', hash: 'abc' });
-  assert.deepEqual(((nested.get('frames') as unknown[])[0] as IoHandle).fields, { uri: 's3://b/df', format: 'parquet' });
+  assert.deepEqual(((nested.get('frames') as unknown[])[0] as IoHandle).fields, { uri: 's3://b/df', format: 'parquet', hash: null });
 
   const back = toMonty(host);
   const echoed = new Monty('x', { inputs: ['x'] }).run({ inputs: { x: back } });
@@ -39,14 +39,14 @@ test('values without IO handles come back as the very same object (no copy on th
 
 test('model_validate semantics: required path, string fields, defaults; DataFrame drops hash', () => {
   assert.throws(() => fromMonty(fromSandbox('{"__flyte_io_type__": "File", "name": "x"}'), 'args[0]'), (e: Error & { path?: string; field?: string }) => {
-    assert.equal(e.message, "1 validation error for File\npath\n  Field required [input_value={'name': 'x'}]");
+    assert.equal(e.message, "1 validation error for File\npath\n  Field required [type=missing, input_value={'name': 'x'}, input_type=dict]\n    For further information visit https://errors.pydantic.dev/2.13/v/missing");
     assert.equal(e.path, 'args[0]');
     return true;
   });
-  assert.throws(() => fromMonty({ __flyte_io_type__: 'Dir', path: 3 }), /Input should be a valid string/);
+  assert.throws(() => fromMonty({ __flyte_io_type__: 'Dir', path: 3, name: 'd' }), /Input should be a valid string \[type=string_type, input_value=3, input_type=int\]/);
   const df = fromMonty({ __flyte_io_type__: 'DataFrame', uri: 's3://x', hash: 'h' }) as IoHandle;
   assert.deepEqual([...df.toMonty().keys()], ['__flyte_io_type__', 'uri', 'format']);
-  assert.deepEqual((fromMonty({ __flyte_io_type__: 'DataFrame' }) as IoHandle).fields, { uri: null, format: '' });
+  assert.deepEqual((fromMonty({ __flyte_io_type__: 'DataFrame' }) as IoHandle).fields, { uri: null, format: '', hash: null });
 });
 
 test('an unknown tag passes through as a plain dict, as in Flyte, but is reported', () => {
@@ -61,6 +61,6 @@ test('an unknown tag passes through as a plain dict, as in Flyte, but is reporte
 test('ioView: the Flyte fields of a handle for display, problems flagged', () => {
   assert.deepEqual(ioView(fromSandbox('{"__flyte_io_type__": "File", "path": "s3://b/r.html", "format": "html"}')), { kind: 'File', known: true, fields: { path: 's3://b/r.html', name: 'r.html', format: 'html', hash: null }, problems: [] });
   const broken = ioView({ __flyte_io_type__: 'Dir' })!;
-  assert.deepEqual(broken.problems, ['path: Field required']);
+  assert.deepEqual(broken.problems, ["path: missing: Flyte's validator reads it to fill 'name' (KeyError)"]);
   assert.equal(ioView({ a: 1 }), undefined);
 });

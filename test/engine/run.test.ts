@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IoHandle, parseStubs, resolveLimits, SandboxRun, StubResolver, type CallOutcome, type ExternalCall, type Resolver } from '../../engine/index.ts';
+import { profileById } from '../../engine/profiles.ts';
 import { flow, program, runTask } from '../helpers.ts';
 
 const FIB = flow(`
@@ -87,7 +88,7 @@ test('a call to an unregistered name is refused exactly like Flyte, nothing is d
     def t(n: int) -> int:
         def inner(k):
             return fib(k)
-        return helper(n) + inner(n)
+        return fib(n) + helper(n) + inner(n)
 
     @env.sandbox.orchestrator
     def u(n: int) -> int:
@@ -100,11 +101,15 @@ test('a call to an unregistered name is refused exactly like Flyte, nothing is d
   assert.equal(r.error!.message, 'Sandboxed task called unknown external function: helper');
   assert.equal(r.error!.origin, 'refused');
   assert.match(r.error!.hint!, /helper is a plain function .*flow\.py:6/);
-  assert.deepEqual(r.calls, []);
+  assert.deepEqual(r.calls.map(c => c.function), ['fib'], 'the refused call is not dispatched');
+  // u registers nothing (fib is used only inside inner): Flyte takes the fast path, Monty.run() without the bridge.
   r = await runTask(src, { fib: { value: 1 } }, { task: 'u', inputs: { n: 1 } });
-  assert.equal(r.error!.message, 'Sandboxed task called unknown external function: fib');
-  assert.match(r.error!.hint!, /fib is a Flyte task .* used only inside nested function 'inner' \(line 18\).*Production fails the same way/);
+  assert.equal(r.error!.type, 'NameError');
+  assert.equal(r.error!.message, "name 'fib' is not defined");
+  assert.equal(r.error!.origin, 'sandbox');
+  assert.match(r.error!.hint!, /Flyte discovered no externals for u, so it runs the code with Monty\.run\(\).*fib is a Flyte task .* used only inside nested function 'inner' \(line 18\).*Production fails the same way/);
   assert.equal(r.error!.frames.at(-1)!.line, 18);
+  assert.deepEqual(r.calls, []);
   r = await runTask(src, { fib: { value: 1 } }, { task: 'u', inputs: { n: 1 }, externals: ['fib'] });
   assert.equal(r.status, 'ok', 'externals registers extra names');
 });
@@ -170,8 +175,8 @@ test('limits end a runaway sandbox with the limit and the line; time paused at a
   assert.equal(ok.output, 3);
 });
 
-test('async tasks that await an external call run; positions are unchanged', async () => {
-  const r = await runTask(flow(`
+test('await on an external call fails as in flyte-sdk 2.6; the pooled profile awaits it, positions unchanged', async () => {
+  const src = flow(`
     @env.task
     async def fib(n: int) -> int: ...
 
@@ -180,7 +185,11 @@ test('async tasks that await an external call run; positions are unchanged', asy
         a = await fib(n)
         b = await (fib(n + 1))
         return a + b + 1 / (n - n)
-  `), { fib: { python: 'args[0] * 10' } }, { inputs: { n: 2 } });
+  `);
+  let r = await runTask(src, { fib: { python: 'args[0] * 10' } }, { inputs: { n: 2 } });
+  assert.deepEqual([r.error!.type, r.error!.message, r.error!.frames.at(-1)!.line], ['TypeError', "'int' object can't be awaited", 8]);
+  const p = await program(src, { profile: profileById('pooled')! });
+  r = await new SandboxRun(p.findTask(), { inputs: { n: 2 }, resolvers: [new StubResolver(parseStubs({ fib: { python: 'args[0] * 10' } }, 'stubs'))] }).execute();
   assert.deepEqual(r.calls.map(c => c.result), [20, 30]);
   assert.equal(r.error!.type, 'ZeroDivisionError');
   const f = r.error!.frames.at(-1)!;

@@ -5,7 +5,7 @@
  * prints a line and `run()` rejects if any failed.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -44,7 +44,8 @@ async function open(relative: string): Promise<vscode.TextEditor> {
 
 async function endSessions(): Promise<void> {
   while (vscode.debug.activeDebugSession) {
-    await vscode.debug.stopDebugging();
+    // a session already on its way out answers "Canceled"
+    await vscode.debug.stopDebugging().then(undefined, () => undefined);
     await new Promise(r => setTimeout(r, 200));
   }
 }
@@ -52,7 +53,7 @@ async function endSessions(): Promise<void> {
 check('activates and contributes the flyte-sandbox debugger and its commands', async () => {
   await model();
   const commands = await vscode.commands.getCommands(true);
-  for (const c of ['flyteSandbox.debugTask', 'flyteSandbox.runWithStubs', 'flyteSandbox.returnValue', 'flyteSandbox.raiseException', 'flyteSandbox.forwardCall', 'flyteSandbox.alwaysStub', 'flyteSandbox.editStubs', 'flyteSandbox.showPanel']) {
+  for (const c of ['flyteSandbox.debugTask', 'flyteSandbox.runWithStubs', 'flyteSandbox.returnValue', 'flyteSandbox.raiseException', 'flyteSandbox.forwardCall', 'flyteSandbox.alwaysStub', 'flyteSandbox.editStubs', 'flyteSandbox.showPanel', 'flyteSandbox.debugProductionRun']) {
     assert.ok(commands.includes(c), `command ${c}`);
   }
 });
@@ -201,6 +202,130 @@ check('20,000 calls: the panel keeps up, and the run exports as a cassette that 
   assert.equal(again.result?.output, run.result?.output, 'the exported cassette replays to the same result');
 });
 
+check('Locals of the stopped frame in the Variables view, inline values in the editor, F10 moves to the next line', async () => {
+  const m = await model();
+  const file = join(workspace(), 'pipeline', 'pipeline.py');
+  const editor = await open('pipeline/pipeline.py');
+  const printLine = editor.document.getText().split('\n').findIndex(l => l.includes('print(f"scored')) + 1;
+  const bp = new vscode.SourceBreakpoint(new vscode.Location(editor.document.uri, new vscode.Position(printLine - 1, 0)));
+  vscode.debug.addBreakpoints([bp]);
+  try {
+    const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], { type: 'flyte-sandbox', request: 'launch', name: 'locals', program: file, inputs: join(workspace(), 'pipeline', 'inputs.json'), stubs: join(workspace(), 'pipeline', 'stubs.json'), stopOnExternalCall: 'none' });
+    assert.ok(started);
+    const run = await until('the stop before the print line', () => (m.current()?.launched?.file === file && [...(m.current()?.stops.values() ?? [])].some(s => s.description.startsWith(`line ${printLine}:`)) ? m.current() : undefined));
+    const session = run.session;
+    const top = async () => ((await session.customRequest('stackTrace', { threadId: 1 })) as { stackFrames: { id: number; line: number; name: string }[] }).stackFrames[0]!;
+    const frame = await top();
+    assert.deepEqual([frame.name, frame.line], ['score_pipeline', printLine]);
+    const { scopes } = await session.customRequest('scopes', { frameId: frame.id }) as { scopes: { name: string; variablesReference: number }[] };
+    assert.equal(scopes[0]!.name, 'Locals');
+    const { variables } = await session.customRequest('variables', { variablesReference: scopes[0]!.variablesReference }) as { variables: { name: string; value: string }[] };
+    assert.deepEqual(variables.map(v => `${v.name}=${v.value}`), ["source='s3://demo-bucket/rows.csv'", 'limit=5', 'weight=0.5', 'rows=[0, 1, 2, 3, 4]', 'scores=[0, 0.5, 1, 1.5, 2]', 'row=4']);
+    await handOverToUiChecks('locals');
+    await vscode.commands.executeCommand('workbench.action.debug.stepOver');
+    await until('F10 to the next line', () => [...run.stops.values()].some(s => s.description.startsWith(`line ${printLine + 1}:`)));
+    assert.equal((await top()).line, printLine + 1);
+  } finally {
+    vscode.debug.removeBreakpoints([bp]);
+    await endSessions();
+  }
+});
+
+/**
+ * A stand-in Flyte cluster in the workspace: the recorded backend and orders.py from the fixtures, a config
+ * pointing at it, and an interpreter wrapper that puts the stand-in flyte package (built from flyte-sdk's
+ * source; no real cluster) on its path. Workspace settings point the extension at both.
+ */
+async function standInCluster(): Promise<{ dir: string; restore: () => Promise<void> }> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+  const fixtures = join(ext.extensionPath, 'test', 'fixtures');
+  const dir = join(workspace(), 'production');
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(fixtures, 'production', 'backend'), join(dir, 'backend'), { recursive: true });
+  copyFileSync(join(fixtures, 'production', 'orders.py'), join(dir, 'orders.py'));
+  writeFileSync(join(dir, 'config.yaml'), 'admin:\n  endpoint: dns:///flyte.example.com\ntask:\n  project: shop\n  domain: development\nstandin:\n  backend: ./backend\n');
+  const python = join(dir, 'python-with-flyte');
+  writeFileSync(python, `#!/bin/sh\nPYTHONPATH=${join(fixtures, 'flyte-standin')} exec python3 "$@"\n`);
+  chmodSync(python, 0o755);
+  const config = vscode.workspace.getConfiguration('flyteSandbox');
+  await config.update('python', python, vscode.ConfigurationTarget.Workspace);
+  await config.update('flyteConfig', join(dir, 'config.yaml'), vscode.ConfigurationTarget.Workspace);
+  return {
+    dir,
+    restore: async () => {
+      await config.update('python', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('flyteConfig', undefined, vscode.ConfigurationTarget.Workspace);
+    },
+  };
+}
+
+async function lastImport(): Promise<{ progress: string[]; cassette?: string; error?: string } | undefined> {
+  const ext = vscode.extensions.getExtension<{ lastImport: () => { progress: string[]; cassette?: string; error?: string } | undefined }>(EXTENSION_ID)!;
+  return (ext.isActive ? ext.exports : await ext.activate()).lastImport();
+}
+
+check('"Debug a Production Run…": the run typed in, imported with progress, debugged on the replay paused at the call that failed; the panel shows each call\'s production action; the run is offered again', async () => {
+  const m = await model();
+  const { dir, restore } = await standInCluster();
+  try {
+    await open('production/orders.py');
+    const starting = vscode.commands.executeCommand<boolean>('flyteSandbox.debugProductionRun');
+    await handOverToUiChecks('production run');
+    assert.equal(await starting, true, `the session started (${(await lastImport())?.error ?? ''})`);
+    const imported = await lastImport();
+    assert.deepEqual(imported?.progress.at(-1), 'reading calls: 4/4', 'progress was reported to the notification');
+    assert.ok(imported?.cassette && existsSync(imported.cassette));
+    const run = await until('the replay paused', () => (m.current()?.launched?.task === 'checkout' && m.current()?.stops.size ? m.current() : undefined), 60_000);
+    const stop = [...run.stops.values()][0]!;
+    assert.equal(stop.description, "discount(15.5, code='BAD')", 'stopped at the call that failed in production');
+    const price = await until('the calls with their production actions', () => [...run.calls.values()].find(c => c.seq === 2 && c.ref));
+    assert.deepEqual([price.source, price.ref?.kind, price.ref?.name, price.ref?.cacheHit], ['cassette', 'production', 'd2f4g6h8', true]);
+    await vscode.commands.executeCommand('flyteSandbox.showPanel');
+    await handOverToUiChecks('production panel');
+    await run.session.customRequest('continue', { threadId: stop.threadId });
+    const failure = await until('the failure production had, as an uncaught exception', () => [...run.stops.values()].find(s => s.reason === 'exception'));
+    assert.equal(failure.description, 'RuntimeUserError: bad code');
+    await endSessions();
+    const again = vscode.commands.executeCommand<boolean>('flyteSandbox.debugProductionRun');
+    await handOverToUiChecks('production recent');
+    assert.equal(await again, true);
+    const second = await until('the recent run debugged again', () => (m.current() !== run && m.current()?.stops.size ? m.current() : undefined), 60_000);
+    assert.equal([...second.stops.values()][0]!.description, "discount(15.5, code='BAD')");
+    assert.ok(existsSync(join(dir, 'backend', 'rpc.log')) && !readFileSync(join(dir, 'backend', 'rpc.log'), 'utf8').includes('CreateRun'), 'importing only read');
+  } finally {
+    await endSessions();
+    await restore();
+    // the checks after these expect the editor layout they had
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }
+});
+
+check('"remote" in a launch configuration: the call runs on the (stand-in) cluster, its run on the trace and in the panel', async () => {
+  const m = await model();
+  const { dir, restore } = await standInCluster();
+  try {
+    const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders![0], {
+      type: 'flyte-sandbox', request: 'launch', name: 'remote', program: join(dir, 'orders.py'), inputs: { cart: { apple: 3, melon: 4 }, code: 'SAVE10' },
+      remote: ['discount'], flyteConfig: join(dir, 'config.yaml'), stopOnExternalCall: 'none',
+      stubs: { clock: { value: 5 }, price: { value: 1.5 }, tax: { value: [2.0, 12.0] }, charge: { value: 'r' } },
+    });
+    assert.ok(started);
+    const run = await until('the remote run', () => (m.current()?.launched?.file === join(dir, 'orders.py') && m.current()?.result ? m.current() : undefined), 60_000);
+    assert.equal(run.result?.status, 'ok', run.result?.error?.message);
+    const discount = [...run.calls.values()].find(c => c.function === 'discount')!;
+    assert.equal(discount.source, 'remote');
+    assert.match(discount.ref?.name ?? '', /^r[0-9a-f]{9}$/);
+    assert.equal(discount.ref?.url, `https://flyte.example.com/v2/domain/development/project/shop/runs/${discount.ref!.name}`);
+    assert.equal(discount.result, '2.7', 'computed on the cluster: (1.5 + 1.5) * (1 - 0.1)');
+    await handOverToUiChecks('remote panel');
+  } finally {
+    await endSessions();
+    await restore();
+    // the checks after these expect the editor layout they had
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }
+});
+
 check('leaves a paused session with the panel open, for the UI checks that follow', async () => {
   const m = await model();
   await open('pipeline/pipeline.py');
@@ -237,7 +362,10 @@ export async function run(): Promise<void> {
     }),
   });
   const failed: string[] = [];
+  // FLYTE_VSCODE_ONLY=<regex> runs only the matching checks (and the last, which the browser-side checks need)
+  const only = process.env.FLYTE_VSCODE_ONLY ? new RegExp(process.env.FLYTE_VSCODE_ONLY) : undefined;
   for (const [name, fn] of checks) {
+    if (only && !only.test(name) && name !== checks.at(-1)![0]) continue;
     transcript.length = 0;
     try {
       await fn();
@@ -249,6 +377,7 @@ export async function run(): Promise<void> {
       await endSessions();
     }
   }
-  console.log(`${checks.length - failed.length} passed, ${failed.length} failed`);
+  const ran = only ? checks.filter(([n]) => only.test(n) || n === checks.at(-1)![0]).length : checks.length;
+  console.log(`${ran - failed.length} passed, ${failed.length} failed`);
   if (failed.length) throw new Error(`${failed.length} check(s) failed: ${failed.join('; ')}`);
 }

@@ -9,8 +9,8 @@ import { Monty, MontyRuntimeError, MontySyntaxError } from '@pydantic/monty';
 import { UsageError } from '../errors.ts';
 import { JsonSyntaxError, parseJson } from '../values/json.ts';
 import { dictEntries, isDict, pyRepr, tuple } from '../values/python.ts';
-import type { CallOutcome, ExternalCall } from './outcome.ts';
-import type { Resolver } from './resolvers.ts';
+import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
+import type { Resolver } from '../run/resolvers.ts';
 
 export type StubSpec =
   | { kind: 'value'; value: unknown }

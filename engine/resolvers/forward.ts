@@ -9,7 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire, type Wire } from '../values/wire.ts';
-import { PythonWorker, WorkerError, type WorkerReply } from './pythonWorker.ts';
+import { PythonWorker, WorkerError, type WorkerReply } from '../forward/pythonWorker.ts';
 
 export interface ForwardOptions {
   /** The user's Python file; its functions are looked up by the name the sandbox calls. */

@@ -43,8 +43,8 @@ import { fileURLToPath } from 'node:url';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
 import { UsageError } from '../errors.ts';
 import { fromWire, toWire, type Wire } from '../values/wire.ts';
-import type { CallOutcome, ExternalCall } from './outcome.ts';
-import type { Resolver } from './resolvers.ts';
+import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
+import type { Resolver } from '../run/resolvers.ts';
 
 export interface JsStubOptions {
   /** How far the QuickJS heap may grow past its 16 MB start, in bytes (default 32 MB). */
