@@ -9,7 +9,7 @@ import { exceptionValue } from '../../engine/values/exceptions.ts';
 import { tuple } from '../../engine/values/python.ts';
 
 /** The document as one toJson of nested Maps: what `--json` printed before it was written in pieces. */
-function reference(result: RunResult): string {
+function reference(result: RunResult, profile?: Map<string, unknown>): string {
   const frames = (f: NonNullable<RunResult['error']>) => f.frames.map(fr => new Map<string, unknown>([['file', fr.file], ['line', fr.line], ['column', fr.column], ['function', fr.function]]));
   return toJson(new Map<string, unknown>([
     ['status', result.status],
@@ -24,8 +24,10 @@ function reference(result: RunResult): string {
       ['error', c.error ? new Map([['type', c.error.type], ['message', c.error.message]]) : null],
       ['source', c.source ?? null], ['mapParent', c.mapParent ?? null], ['mapIndex', c.mapIndex ?? null],
       ['durationMs', c.durationMs !== undefined ? Math.round(c.durationMs * 1000) / 1000 : null],
+      ['ref', c.ref ? new Map(Object.entries(c.ref)) : null],
     ]))],
     ['stdout', result.stdout],
+    ...(profile ? [['profile', profile] as [string, unknown]] : []),
   ]), 2);
 }
 
@@ -48,6 +50,7 @@ test('--json written in pieces is the same document, byte for byte, as one toJso
   VALUES.forEach((v, i) => {
     calls.push(record(calls.length + 1, 'f', [v], {}, { status: 'returned', result: v, source: 'stub', durationUs: i * 7 + 1 }));
     calls.push(record(calls.length + 1, 'g', [v, v], { key: v, other: 1 }, { status: 'returned', result: [v], source: 'forward', durationUs: 1234567 }, 1, i));
+    calls.push(record(calls.length + 1, 'h', [], {}, { status: 'returned', result: v, source: 'cassette', durationUs: 2, ref: { kind: 'production', name: `a${i}`, url: 'https://x/"y"', durationMs: 1.5, cacheHit: true } }));
   });
   calls.push(record(calls.length + 1, 'boom', [], {}, { status: 'raised', error: { type: 'ValueError', message: 'no "fib" today', traceback: 'Traceback...' }, source: 'interactive', durationUs: 3 }));
   calls.push(record(calls.length + 1, 'wait', [1], {}, { status: 'pending' }));
@@ -63,6 +66,8 @@ test('--json written in pieces is the same document, byte for byte, as one toJso
   assert.equal(runJson(failed), reference(failed));
   const bare: RunResult = { status: 'error', calls, stdout: '', durationMs: 1, error: { type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] } };
   assert.equal(runJson(bare), reference(bare));
+  const profile = new Map<string, unknown>([['id', 'flyte-2.6'], ['monty', '0.0.18'], ['detected', null]]);
+  assert.equal(runJson(bare, profile), reference(bare, profile));
 });
 
 test('a long run is written to stdout in buffers of bounded size, never as one string', () => {
