@@ -143,7 +143,7 @@ export class FlyteSandboxSession extends DebugSession {
       const info = await this.runtime.launch(args as Record<string, unknown>);
       this.program = info.file;
       this.launchResponse = response;
-      this.sendEvent(new Event('flyteSandbox/launched', { ...info, ...launchedInputs(await this.runtime.inputs()) }));
+      this.sendEvent(new Event('flyteSandbox/launched', { ...info, ...await launchedInputs(this.runtime) }));
       this.sendEvent(new InitializedEvent());
     } catch (e) {
       this.fail(response, e);

@@ -12,9 +12,10 @@ import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
-import { decode, encode } from './codec.ts';
+import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
 import { decodeRecords, type RecordBlock } from './recordBlock.ts';
 import { ThreadMirror } from './threadMirror.ts';
+import { largerThan } from '../values/jsonSize.ts';
 
 /** Extra time past the duration limit before a silent child is killed. */
 const GRACE_MS = 10_000;
@@ -106,6 +107,14 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   pending(threadId: number): Promise<PendingCallInfo | undefined> { return this.call('pending', threadId); }
   /** Fetched once per launch: they do not change, and may be large (every stop's scopes ask for them). */
   inputs(): Promise<Record<string, unknown>> { return (this.inputsOnce ??= this.call('inputs')); }
+  /** Without fetching them when they are larger than `maxBytes` as JSON (the child looks). */
+  async inputsIfSmall(maxBytes: number): Promise<Record<string, unknown> | undefined> {
+    if (this.inputsOnce) {
+      const inputs = await this.inputsOnce;
+      return largerThan(inputs, maxBytes) ? undefined : inputs;
+    }
+    return (await this.call<Record<string, unknown> | null>(INPUTS_IF_SMALL, maxBytes)) ?? undefined;
+  }
   calls(): Promise<CallRecord[]> { return this.call('calls'); }
   stdout(): Promise<string> { return this.call('stdout'); }
   evaluate(expression: string, threadId?: number, frameId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId, frameId); }

@@ -7,7 +7,8 @@ import { DebugRuntime } from '../debug/runtime.ts';
 import type { RuntimeEvents } from '../debug/api.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
-import { decode, encode } from './codec.ts';
+import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
+import { largerThan } from '../values/jsonSize.ts';
 import { encodeRecords } from './recordBlock.ts';
 import { warmUp } from './warmUp.ts';
 
@@ -47,12 +48,18 @@ for (const name of EVENTS) {
   });
 }
 
+/** The inputs only when they are small: the adapter would hold the launch to parse 50 MB of them (codec.ts). */
+async function inputsIfSmall(maxBytes: unknown): Promise<Record<string, unknown> | null> {
+  const inputs = await runtime.inputs();
+  return largerThan(inputs, Number(maxBytes)) ? null : inputs;
+}
+
 answerPings();
 warmUp();
 process.on('message', (m: { t?: string; id?: number; method?: string; args?: unknown }) => {
   if (m.t !== 'call' || m.id === undefined || !m.method) return;
   const id = m.id;
-  const method = (runtime as unknown as Record<string, (...a: unknown[]) => unknown>)[m.method];
+  const method = m.method === INPUTS_IF_SMALL ? inputsIfSmall : (runtime as unknown as Record<string, (...a: unknown[]) => unknown>)[m.method];
   if (typeof method !== 'function') {
     process.send!({ t: 'reply', id, ok: false, error: encode(new Error(`unknown runtime method ${m.method}`)) });
     return;
