@@ -99,6 +99,12 @@ export class Spool {
     this.bytes.write(text);
   }
 
+  /** Another spool's bytes, after these. */
+  append(other: Spool): void {
+    this.bytes.flush();
+    this.done.push(...other.chunks());
+  }
+
   chunks(): readonly Buffer[] {
     this.bytes.flush();
     return this.done;

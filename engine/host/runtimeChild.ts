@@ -35,7 +35,9 @@ function later(): void {
 
 runtime.on('call', r => {
   changed.set(r.seq, r);
-  later();
+  // a batch this large goes at once, even inside one step of the loop (a flyte_map of 10,000 items)
+  if (changed.size >= 4096) flush();
+  else later();
 });
 const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'rewound', 'ended', 'sites'];
 for (const name of EVENTS) {

@@ -150,15 +150,23 @@ function keyString(key: unknown): string {
   return pyRepr(key);
 }
 
-/** Serialise a Monty value as JSON text (indent 0 = compact), as if nested `level` deep. */
+/**
+ * Serialise a Monty value as JSON text (indent 0 = compact), as if nested
+ * `level` deep. Scalars return before any padding is made, and each level's
+ * padding is made once: a list of 10,000 numbers (a flyte_map's inputs) is
+ * written without 20,000 padding strings.
+ */
 export function toJson(value: unknown, indent = 0, level = 0): string {
-  const nl = indent ? '\n' : '';
-  const write = (v: unknown, level: number): string => {
-    const pad = indent ? ' '.repeat(indent * (level + 1)) : '';
-    const end = indent ? ' '.repeat(indent * level) : '';
-    const sep = indent ? ': ' : ':';
-    const list = (items: string[], open: string, close: string) =>
-      items.length === 0 ? open + close : `${open}${nl}${items.map(s => pad + s).join(',' + nl)}${nl}${end}${close}`;
+  const pads: string[] = [];
+  const pad = (l: number): string => (pads[l] ??= ' '.repeat(indent * l));
+  const sep = indent ? ': ' : ':';
+  const list = (items: string[], open: string, close: string, l: number): string => {
+    if (items.length === 0) return open + close;
+    if (!indent) return `${open}${items.join(',')}${close}`;
+    const inner = pad(l + 1);
+    return `${open}\n${inner}${items.join(',\n' + inner)}\n${pad(l)}${close}`;
+  };
+  const write = (v: unknown, l: number): string => {
     if (v === null || v === undefined) return 'null';
     switch (typeof v) {
       case 'boolean': return v ? 'true' : 'false';
@@ -167,11 +175,15 @@ export function toJson(value: unknown, indent = 0, level = 0): string {
       case 'string': return JSON.stringify(v);
       default: break;
     }
-    if (Buffer.isBuffer(v)) return write(new Map([['__bytes__', v.toString('base64')]]), level);
-    if (Array.isArray(v)) return list(v.map(x => write(x, level + 1)), '[', ']');
-    if (v instanceof Set) return list([...v].map(x => write(x, level + 1)), '[', ']');
-    if (isExceptionValue(v)) return write(new Map([['__exception__', v.excType], ['message', v.message]]), level);
-    if (isDict(v)) return list(dictEntries(v).map(([k, x]) => JSON.stringify(keyString(k)) + sep + write(x, level + 1)), '{', '}');
+    if (Buffer.isBuffer(v)) return write(new Map([['__bytes__', v.toString('base64')]]), l);
+    if (Array.isArray(v)) {
+      const items = new Array<string>(v.length);
+      for (let i = 0; i < v.length; i++) items[i] = write(v[i], l + 1);
+      return list(items, '[', ']', l);
+    }
+    if (v instanceof Set) return list([...v].map(x => write(x, l + 1)), '[', ']', l);
+    if (isExceptionValue(v)) return write(new Map([['__exception__', v.excType], ['message', v.message]]), l);
+    if (isDict(v)) return list(dictEntries(v).map(([k, x]) => JSON.stringify(keyString(k)) + sep + write(x, l + 1)), '{', '}', l);
     return JSON.stringify(String(v));
   };
   return write(value, level);

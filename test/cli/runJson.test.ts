@@ -110,3 +110,27 @@ test('a document built as calls finish (items before their flyte_map, a call nev
   out2.flush();
   assert.equal(Buffer.concat(none).toString('utf8'), reference({ status: 'ok', output: 1, calls: [], stdout: '', durationMs: 1 }));
 });
+
+test('a run cut short: calls formatted ahead of a call never sent, and of one still pending, land where their seq puts them', () => {
+  const done = (seq: number, mapParent?: number) => record(seq, 'sq', [seq], {}, { status: 'returned', result: seq, source: 'stub', durationUs: 1 }, mapParent, mapParent === undefined ? undefined : seq - mapParent - 1);
+  const crash: RunResult = { status: 'error', calls: [], stdout: '', durationMs: 1, error: { type: 'SandboxCrashed', message: 'gone', origin: 'sandbox', frames: [] } };
+  const render = (feed: (doc: RunDocument) => void) => {
+    const doc = new RunDocument();
+    const sink: Uint8Array[] = [];
+    const out = new Stdout({ write: (chunk: Uint8Array) => sink.push(chunk) });
+    feed(doc);
+    doc.write(crash, out);
+    out.flush();
+    return Buffer.concat(sink).toString('utf8');
+  };
+  // call #1 never reached the CLI; #2-#4 did
+  assert.equal(render(doc => [2, 3, 4].forEach(s => doc.finished(done(s)))), reference({ ...crash, calls: [2, 3, 4].map(s => done(s)) }));
+  // a flyte_map (#2) still pending when the run died, its items #3-#5 done, #1 done before it, #7 done after a lost #6
+  const map = record(2, 'flyte_map', ['sq', [1, 2, 3]], {}, { status: 'pending' });
+  assert.equal(render(doc => {
+    doc.finished(done(1));
+    doc.started(map);
+    for (const s of [3, 4, 5]) doc.finished(done(s, 2));
+    doc.finished(done(7));
+  }), reference({ ...crash, calls: [done(1), map, ...[3, 4, 5].map(s => done(s, 2)), done(7)] }));
+});

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JsonSyntaxError, parseJson } from '../../engine/values/json.ts';
+import { JsonSyntaxError, parseJson, toJson } from '../../engine/values/json.ts';
+import { exceptionValue } from '../../engine/values/exceptions.ts';
+import { dictEntries, isDict, isExceptionValue, pyRepr, tuple } from '../../engine/values/python.ts';
 
 /** The parser as it was before it read character codes: the reference the fast one must match, error for error. */
 function referenceParse(text: string): unknown {
@@ -132,4 +134,59 @@ test('order of keys, big integers and duplicate keys as before', () => {
   const v = parseJson('{"2": "a", "1": "b", "x": 12345678901234567890, "x": 1}') as Map<string, unknown>;
   assert.deepEqual([...v.entries()], [['2', 'a'], ['1', 'b'], ['x', 1]]);
   assert.equal((parseJson('[12345678901234567890]') as unknown[])[0], 12345678901234567890n);
+});
+
+function keyString(key: unknown): string {
+  if (typeof key === 'string') return key;
+  if (key === null) return 'null';
+  if (typeof key === 'boolean') return key ? 'true' : 'false';
+  return pyRepr(key);
+}
+
+/** toJson as it was before it made each padding once: the reference for the faster one. */
+/** Serialise a Monty value as JSON text (indent 0 = compact), as if nested `level` deep. */
+function referenceToJson(value: unknown, indent = 0, level = 0): string {
+  const nl = indent ? '\n' : '';
+  const write = (v: unknown, level: number): string => {
+    const pad = indent ? ' '.repeat(indent * (level + 1)) : '';
+    const end = indent ? ' '.repeat(indent * level) : '';
+    const sep = indent ? ': ' : ':';
+    const list = (items: string[], open: string, close: string) =>
+      items.length === 0 ? open + close : `${open}${nl}${items.map(s => pad + s).join(',' + nl)}${nl}${end}${close}`;
+    if (v === null || v === undefined) return 'null';
+    switch (typeof v) {
+      case 'boolean': return v ? 'true' : 'false';
+      case 'bigint': return v.toString();
+      case 'number': return Number.isFinite(v) ? JSON.stringify(v) : JSON.stringify(pyRepr(v));
+      case 'string': return JSON.stringify(v);
+      default: break;
+    }
+    if (Buffer.isBuffer(v)) return write(new Map([['__bytes__', v.toString('base64')]]), level);
+    if (Array.isArray(v)) return list(v.map(x => write(x, level + 1)), '[', ']');
+    if (v instanceof Set) return list([...v].map(x => write(x, level + 1)), '[', ']');
+    if (isExceptionValue(v)) return write(new Map([['__exception__', v.excType], ['message', v.message]]), level);
+    if (isDict(v)) return list(dictEntries(v).map(([k, x]) => JSON.stringify(keyString(k)) + sep + write(x, level + 1)), '{', '}');
+    return JSON.stringify(String(v));
+  };
+  return write(value, level);
+}
+
+test('toJson writes what it wrote before, at every indent and level (seeded values of every kind)', () => {
+  let s = 7;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const gen = (d: number): unknown => {
+    const r = rnd();
+    if (d > 3 || r < 0.35) return [0, -1.5, 1e300, NaN, Infinity, 2n ** 70n, true, false, null, undefined, '', 'q"\\é\n', Buffer.from('ab'), exceptionValue('KeyError', 'k')][Math.floor(rnd() * 14)];
+    const n = Math.floor(rnd() * 4);
+    const kids = Array.from({ length: n }, () => gen(d + 1));
+    if (r < 0.55) return kids;
+    if (r < 0.65) return tuple(kids);
+    if (r < 0.72) return new Set(kids.filter(k => typeof k !== 'object'));
+    if (r < 0.86) return new Map(kids.map((k, i) => [[i, 'k' + i, tuple([i]), null, true][i % 5], k]));
+    return Object.fromEntries(kids.map((k, i) => ['f' + i, k]));
+  };
+  for (let k = 0; k < 400; k++) {
+    const v = gen(0);
+    for (const indent of [0, 2, 4]) for (const level of [0, 1, 3]) assert.equal(toJson(v, indent, level), referenceToJson(v, indent, level));
+  }
 });
