@@ -18,7 +18,7 @@ import { GATE_INPUT } from '../instrument/instrument.ts';
 import { frameReport, isInternal, isProbe, probeHit, type Instrumentation, type ProbeAnswer } from '../instrument/probes.ts';
 import { UNKNOWN_EXTERNAL, type Registry, type RegistryEntry } from '../registry.ts';
 import { sandboxException } from '../values/exceptions.ts';
-import { withPlainDicts } from '../values/plainDicts.ts';
+import { noKwargs, withPlainDicts } from '../values/plainDicts.ts';
 import { bridgePlan, explainSandboxError, fastPathNameError, type BridgePlan } from './bridgePlan.ts';
 import { Dispatcher, RunFailure } from './dispatch.ts';
 import { planFlyteMap, runFlyteMap } from './flyteMap.ts';
@@ -383,7 +383,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private handle(snapshot: MontySnapshot): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
     const name = snapshot.functionName;
     const args = snapshot.args;
-    const kwargs = snapshot.kwargs;
+    const kwargs = noKwargs(snapshot.kwargs);
     if (name === 'flyte_map') return this.flyteMap(args, kwargs);
     const entry = this.registry.get(name);
     if (!entry) {
