@@ -24,6 +24,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    files: ['language-server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The language server runs outside VS Code: no vscode import (ARCHITECTURE.md).' }], patterns: [{ group: ['@vscode/*', '**/debug-adapter/**', '**/extension/**', '**/cli/**'], message: 'The language server reuses the engine only (ARCHITECTURE.md).' }] }],
+    },
+  },
+  {
     files: ['engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['vscode', '@vscode/*', '**/debug-adapter/**', '**/extension/**', '**/cli/**'], message: 'The engine knows no VS Code, DAP or client code (ARCHITECTURE.md).' }] }],

@@ -13,11 +13,13 @@ import { stdout } from './output.ts';
 import { RunDocument } from './runDocument.ts';
 import { importRun } from './importRun.ts';
 
-/** The Flyte profile of this run: --flyte-profile, else the installed flyte's (asked of --python or python3), else the default. */
+/** The Flyte profile of this run: --flyte-profile, else the installed flyte's (asked of --python), else the default. */
 async function profileOf(args: CliArgs): Promise<ProfileChoice> {
   const choice = await chooseProfile({
     ...(args.flyteProfile !== undefined ? { explicit: args.flyteProfile } : {}),
     ...(args.python !== undefined ? { python: args.python, pythonConfigured: true } : {}),
+    // Only a configured interpreter is asked (as in the debugger): a Python start per run would cost every run its latency.
+    detect: args.python !== undefined,
     cwd: dirname(resolve(args.file!)),
   });
   if (choice.warning) process.stderr.write(`warning: ${choice.warning}\n`);

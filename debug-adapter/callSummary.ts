@@ -1,9 +1,8 @@
 /** A call as the IO marshaling panel and other clients get it in `flyteSandbox/calls` events (plain JSON). */
 import { ioView, type IoView } from '../engine/marshal.ts';
 import type { CallRecord, CallRef } from '../engine/run/outcome.ts';
-import { pyRepr } from '../engine/values/python.ts';
+import { pyRepr, pyReprBounded } from '../engine/values/python.ts';
 import { toWire, type Wire } from '../engine/values/wire.ts';
-import { truncate } from './values.ts';
 
 export interface CallSummary {
   seq: number;
@@ -40,6 +39,8 @@ function collectIo(value: unknown, path: string, out: { path: string; view: IoVi
   else if (value instanceof Map) for (const [k, v] of value) collectIo(v, `${path}[${pyRepr(k)}]`, out);
 }
 
+const MAX = 240;
+
 /** One of these goes to the client per call: empty parts are left out. */
 export function callSummary(r: CallRecord, withValues = false): CallSummary {
   const io: { path: string; view: IoView }[] = [];
@@ -51,9 +52,9 @@ export function callSummary(r: CallRecord, withValues = false): CallSummary {
     seq: r.seq,
     function: r.function,
     status: r.status,
-    args: r.args.map(a => truncate(pyRepr(a))),
-    ...(kwargs.length ? { kwargs: Object.fromEntries(kwargs.map(([k, v]) => [k, truncate(pyRepr(v))])) } : {}),
-    ...(r.status === 'returned' ? { result: truncate(pyRepr(r.result)) } : {}),
+    args: r.args.map(a => pyReprBounded(a, MAX)),
+    ...(kwargs.length ? { kwargs: Object.fromEntries(kwargs.map(([k, v]) => [k, pyReprBounded(v, MAX)])) } : {}),
+    ...(r.status === 'returned' ? { result: pyReprBounded(r.result, MAX) } : {}),
     ...(withValues ? { values: { args: toWire(r.args), kwargs: toWire(r.kwargs), ...(r.status === 'returned' ? { result: toWire(r.result) } : {}) } } : {}),
     ...(r.error ? { error: r.error } : {}),
     ...(r.source ? { source: r.source } : {}),

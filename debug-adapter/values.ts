@@ -5,7 +5,7 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ioView } from '../engine/marshal.ts';
-import { dictEntries, isDict, isExceptionValue, isOpaqueType, isTuple, pyRepr, pyTypeName, typedRepr } from '../engine/values/python.ts';
+import { dictEntries, isDict, isExceptionValue, isOpaqueType, isTuple, pyRepr, pyReprBounded, pyTypeName, typedRepr } from '../engine/values/python.ts';
 
 const MAX_VALUE = 240;
 
@@ -54,7 +54,7 @@ export class VariableStore {
       return { value: truncate(text), type: io.known ? `flyte.io.${io.kind}` : 'dict', variablesReference: ref };
     }
     const type = pyTypeName(value);
-    const text = truncate(pyRepr(value));
+    const text = pyReprBounded(value, MAX_VALUE);
     if (Array.isArray(value) || value instanceof Set) {
       const items = [...value];
       if (!items.length) return { value: text, type, variablesReference: 0 };

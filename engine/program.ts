@@ -22,6 +22,8 @@ export interface Program {
   file: string;
   module: PythonModule;
   tasks: SandboxTask[];
+  /** The parsed files the extraction looked at (this one and the workspace files it imports). */
+  workspace: Workspace;
   /** Sandbox calls seen whose code the debugger cannot read, and why. */
   unreadable: UnreadableCall[];
   /** Where the parser could not read the file (Python would not import it). */
@@ -56,6 +58,7 @@ export async function loadProgram(file: string, options: ProgramOptions = {}): P
     file: path,
     module,
     tasks,
+    workspace,
     unreadable,
     ...(err ? { syntaxWarning: module.nodePosition(err) } : {}),
     findTask(name?: string): SandboxTask {

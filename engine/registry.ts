@@ -67,11 +67,16 @@ export class Registry {
     return new Registry([...this.entries.values(), ...extra], this.hints, this.ignored);
   }
 
+  /** Registered names close to `name` (a likely typo). */
+  suggestions(name: string): string[] {
+    return this.names().filter(n => n !== name && editDistance(n, name) <= Math.max(1, Math.floor(name.length / 4)));
+  }
+
   /** Why a call to `name` is refused, beyond Flyte's own message. */
   refusalHint(name: string): string | undefined {
     const known = this.hints.get(name);
     if (known) return known;
-    const near = this.names().filter(n => editDistance(n, name) <= Math.max(1, Math.floor(name.length / 4)));
+    const near = this.suggestions(name);
     const registered = this.names();
     return `'${name}' is not a registered external of this task.${near.length ? ` Did you mean ${near.map(n => `'${n}'`).join(' or ')}?` : ''} Registered: ${registered.length ? registered.join(', ') : '(none)'}.`;
   }

@@ -12,6 +12,7 @@ import { TaskCodeLens } from './codeLens.ts';
 import { configurationFor, ConfigurationProvider, type Mode } from './configProvider.ts';
 import { SandboxInlineValues } from './inlineValues.ts';
 import { IoPanel } from './ioPanel.ts';
+import { startLanguageClient } from './languageClient.ts';
 import { registerProductionRun, type ImportTrace } from './productionRun.ts';
 import { DEBUG_TYPE, SessionModel } from './sessionModel.ts';
 import { statusBar } from './statusBar.ts';
@@ -59,6 +60,7 @@ export function activate(context: vscode.ExtensionContext): { model: SessionMode
     ...registerActions(model),
     vscode.window.registerTreeDataProvider('flyteSandbox.calls', new CallsTree(model)),
     statusBar(model),
+    startLanguageClient(context, model),
     model.onDidChange(updateContext),
     vscode.debug.onDidChangeActiveDebugSession(updateContext),
     vscode.window.onDidChangeActiveTextEditor(e => void updateHasTasks(e)),

@@ -19,10 +19,12 @@ const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: tr
 // Node programs: ESM, as the package is.
 await build({
   ...common,
-  entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/main.ts', runtimeHost: 'engine/host/runtimeChild.ts' },
+  entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/main.ts', runtimeHost: 'engine/host/runtimeChild.ts', languageServer: 'language-server/main.ts' },
   outdir: 'dist',
   format: 'esm',
   external: ['@pydantic/monty'],
+  // jsonc-parser's default (UMD) build requires its parts at run time, which a bundle cannot: use its ESM build.
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 

@@ -84,12 +84,15 @@ test('CLI: --version; the profile in run text and --json; a newer flyte warns; -
   const doc = JSON.parse(cli([...args, '--json', '--flyte-profile', '2.6'], dir).stdout) as { profile: Record<string, unknown> };
   assert.deepEqual(doc.profile, { id: '2.6', label: 'flyte-sdk 2.6.x', productionMonty: '0.0.17', engineMonty: '0.0.18', reason: 'chosen', warning: null });
 
+  // the installed flyte is asked of the configured interpreter (--python), never of a default one
   const newer = writeTree({ 'flow.py': TASK, 'flyte.py': '__version__ = "2.12.1"\n' });
   r = cli([...args, '--json'], newer);
+  assert.doesNotMatch(r.stderr, /warning: flyte/);
+  r = cli([...args, '--json', '--python', 'python3'], newer);
   assert.match(r.stderr, /^warning: flyte 2\.12\.1 is installed, newer than any profile/);
   assert.equal((JSON.parse(r.stdout) as { profile: { id: string; reason: string } }).profile.reason, 'flyte 2.12.1 is installed');
   const older = writeTree({ 'flow.py': TASK, 'flyte.py': '__version__ = "2.4.0"\n' });
-  r = cli(['list', 'flow.py'], older);
+  r = cli(['list', 'flow.py', '--python', 'python3'], older);
   assert.match(r.stdout, /reproducing flyte-sdk 2\.2\.1 – 2\.5\.5 .*; flyte 2\.4\.0 is installed$/m);
 });
 

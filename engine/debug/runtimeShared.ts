@@ -6,7 +6,7 @@
 import type { ProbeAnswer, ProbeHit } from '../instrument/probes.ts';
 import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
-import { pyRepr } from '../values/python.ts';
+import { pyReprBounded } from '../values/python.ts';
 import type { StoppedInfo } from './api.ts';
 
 /** A call (or a flyte_map gate) waiting for the client. */
@@ -38,7 +38,7 @@ export function itemThread(seq: number): number {
 }
 
 export function signature(fn: string, args: readonly unknown[], kwargs: Record<string, unknown>, max = 80): string {
-  const text = [...args.map(a => pyRepr(a)), ...Object.entries(kwargs).map(([k, v]) => `${k}=${pyRepr(v)}`)].join(', ');
+  const text = [...args.map(a => pyReprBounded(a, max)), ...Object.entries(kwargs).map(([k, v]) => `${k}=${pyReprBounded(v, max)}`)].join(', ');
   return `${fn}(${text.length > max ? text.slice(0, max - 1) + '…' : text})`;
 }
 

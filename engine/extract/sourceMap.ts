@@ -47,6 +47,28 @@ export class SourceMap {
     return { line: lineIndex + 1, column: idx - this.starts[lineIndex]! + 1 };
   }
 
+  /** The file position of the code character at UTF-16 index `index` (a parsed node's `startIndex`). */
+  indexToFile(index: number): FilePosition {
+    const i = Math.max(0, Math.min(index, this.code.offsets.length - 1));
+    return this.module.position(this.code.offsets[i] ?? 0);
+  }
+
+  /** The file range of code characters [start, end): the end is just after the last character's place in the file. */
+  rangeToFile(start: number, end: number): { start: FilePosition; end: FilePosition } {
+    const from = this.indexToFile(start);
+    if (end <= start) return { start: from, end: from };
+    const last = this.indexToFile(end - 1);
+    return { start: from, end: { ...last, column: last.column + 1 } };
+  }
+
+  /** Whether the code character at `index` is the file's own text (not synthesised, decoded from an escape or blanked). */
+  isVerbatim(index: number): boolean {
+    const offsets = this.code.offsets;
+    const off = offsets[index];
+    // Synthesised text maps every character to one place: a neighbour with the same offset gives it away.
+    return off !== undefined && this.module.text[off] === this.code.text[index] && offsets[index - 1] !== off && offsets[index + 1] !== off;
+  }
+
   /** Code lines (1-based) that come from the given file line. */
   codeLinesOf(fileLine: number): number[] {
     const lines: number[] = [];

@@ -202,6 +202,8 @@ export async function prepare(module: PythonModule, runCode: TrackedText, regist
       }
     }
   });
+  // tree-sitter's trees live in wasm memory that no garbage collector frees.
+  tree.delete();
   return { code, callSites, sourceMap: new SourceMap(code, module) };
 }
 

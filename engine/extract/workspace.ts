@@ -20,6 +20,13 @@ export class Workspace {
     return m;
   }
 
+  /** Free every parsed file's tree (wasm memory no garbage collector frees); the modules are unusable afterwards. */
+  async dispose(): Promise<void> {
+    const modules = [...this.cache.values()];
+    this.cache.clear();
+    for (const m of modules) (await m.catch(() => undefined))?.tree.delete();
+  }
+
   /** The file `from <dots><moduleName> import ...` names, seen from `importer`, if it is in the workspace. */
   async resolveImport(importer: PythonModule, moduleName: string, level: number): Promise<PythonModule | undefined> {
     const parts = moduleName ? moduleName.split('.') : [];

@@ -265,7 +265,9 @@ class Instrumenter {
       }
       case 'for_statement':
       case 'while_statement': {
-        const site = this.probe(s, indent, fn);
+        // A `for` line is probed only at each iteration, its variable bound (a probe before the loop would see it unbound
+        // and stop twice); a `while` line also before its first test (its condition may be false at once).
+        const site = s.type === 'while_statement' ? this.probe(s, indent, fn) : this.site(s, fn, true);
         site.loop = true;
         const body = field(s, 'body')!;
         o.copy(indent, s.startIndex, colonEnd(s, body));

@@ -21,7 +21,8 @@ import { pyIterate, pyTypeName, tuple } from '../values/python.ts';
 import type { Dispatcher } from './dispatch.ts';
 import { isThenable, type CallOutcome, type CallRecord } from './outcome.ts';
 
-const MAP_KWARGS = ['group_name', 'concurrency', 'return_exceptions'] as const;
+/** The only keyword arguments Flyte's bridge passes on to the map; any other is silently dropped. */
+export const MAP_KWARGS = ['group_name', 'concurrency', 'return_exceptions'] as const;
 
 function fail(type: string, message: string): CallOutcome {
   return { kind: 'raise', type, message, source: 'flyte_map' };

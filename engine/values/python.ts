@@ -170,6 +170,65 @@ export function pyRepr(value: unknown, depth = 0): string {
   return String(value);
 }
 
+/**
+ * The first `max` characters of `pyRepr(value)` (then '…'), without building
+ * the whole text: a local holding a million items shows at once.
+ */
+export function pyReprBounded(value: unknown, max: number): string {
+  let out = '';
+  const full = () => out.length > max;
+  const walk = (v: unknown, depth: number): void => {
+    if (full()) return;
+    if (depth > 50) {
+      out += '...';
+      return;
+    }
+    if (Array.isArray(v)) {
+      const tupleLike = isTuple(v);
+      out += tupleLike ? '(' : '[';
+      for (let i = 0; i < v.length && !full(); i++) {
+        if (i) out += ', ';
+        walk(v[i], depth + 1);
+      }
+      out += tupleLike ? (v.length === 1 ? ',)' : ')') : ']';
+      return;
+    }
+    if (v instanceof Set) {
+      if (v.size === 0) {
+        out += 'set()';
+        return;
+      }
+      out += '{';
+      let first = true;
+      for (const x of v) {
+        if (full()) break;
+        if (!first) out += ', ';
+        first = false;
+        walk(x, depth + 1);
+      }
+      out += '}';
+      return;
+    }
+    if (isDict(v) && !isExceptionValue(v)) {
+      out += '{';
+      let first = true;
+      for (const [k, x] of dictEntries(v)) {
+        if (full()) break;
+        if (!first) out += ', ';
+        first = false;
+        walk(k, depth + 1);
+        out += ': ';
+        walk(x, depth + 1);
+      }
+      out += '}';
+      return;
+    }
+    out += pyRepr(v, depth);
+  };
+  walk(value, 0);
+  return out.length > max ? out.slice(0, max - 1) + '…' : out;
+}
+
 /** Python's `str()`: like repr except for strings. */
 export function pyStr(value: unknown): string {
   return typeof value === 'string' ? value : pyRepr(value);

@@ -203,3 +203,22 @@ test('every call knows the line and column that made it: at a stop, and after th
   const calls = await rt.calls();
   assert.deepEqual(calls.map(c => `${c.function}@${c.site?.line}:${c.site?.column}`), ['fib@8:9', 'fib@9:9', 'fib@9:22', 'flyte_map@10:9', 'fib@10:9', 'fib@10:9']);
 });
+
+test('line breakpoints on a statement that calls nothing: a condition over the frame\'s locals, a hit count, a logpoint with {local}', async () => {
+  const rt = new DebugRuntime();
+  const info = await rt.launch({ program: file(), inputs: { n: 4 }, stubs: STUBS, stopOnExternalCall: 'none' });
+  const logs: string[] = [];
+  rt.on('output', o => o.category === 'console' && logs.push(o.text));
+  // line 12 is `for i in range(n):`, line 13 `total = add(total, fib(i))`
+  const statuses = await rt.setLineBreakpoints(info.file, [{ line: 12, logMessage: 'i is {i}, total {total}' }, { line: 13, condition: 'total >= 10', hitCondition: '2' }]);
+  assert.deepEqual(statuses.map(s => s.verified), [true, true]);
+  const s = stopped(rt);
+  await rt.configurationDone();
+  const hit = await s;
+  assert.equal(hit.reason, 'breakpoint');
+  const locals = await rt.frameLocals((await rt.stack(1))[0]!.id);
+  // total: 0, 0+0, 0+10, 10+20: the condition holds from i=2 on, and its second hit is i=3
+  assert.deepEqual(Object.fromEntries(locals!.locals), { n: 4, total: 30, i: 3 });
+  assert.deepEqual(logs.filter(l => l.startsWith('i is')), ['i is 0, total 0\n', 'i is 1, total 0\n', 'i is 2, total 10\n', 'i is 3, total 30\n']);
+  await rt.terminate();
+});

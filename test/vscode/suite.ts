@@ -326,6 +326,51 @@ check('"remote" in a launch configuration: the call runs on the (stand-in) clust
   }
 });
 
+check('the language server: a sandboxed task\'s unknown call is a diagnostic in the Problems view, with a quick fix', async () => {
+  const dir = join(workspace(), 'lsp');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'problems.py');
+  writeFileSync(file, [
+    'import flyte', '', 'env = flyte.TaskEnvironment(name="problems")', '', '',
+    '@env.task', 'def add(x: int, y: int) -> int:', '    return x + y', '', '',
+    '@env.sandbox.orchestrator', 'def broken(n: int) -> int:', '    return add(n, 1) + ad(n, 2)', '',
+  ].join('\n'));
+  const editor = await open('lsp/problems.py');
+  const uri = editor.document.uri;
+  const diagnostic = await until('the diagnostic from the language server', () => vscode.languages.getDiagnostics(uri).find(d => d.source === 'flyte-sandbox'), 60_000);
+  assert.equal(diagnostic.severity, vscode.DiagnosticSeverity.Error);
+  assert.deepEqual([diagnostic.range.start.line, diagnostic.range.start.character, diagnostic.range.end.line, diagnostic.range.end.character], [12, 23, 12, 25]);
+  assert.equal(diagnostic.message, "not a registered external function: the sandbox will refuse this call (RuntimeError: Sandboxed task called unknown external function: ad). Registered: add. Did you mean 'add'?");
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diagnostic.range);
+  assert.ok(actions.some(a => a.title === "Change to 'add'"), actions.map(a => a.title).join(' | '));
+  await roomForScreenshots();
+  await vscode.commands.executeCommand('workbench.actions.view.problems');
+  await handOverToUiChecks('problems');
+});
+
+check('the language server: after a run, inlay hints show what each external call returned', async () => {
+  const m = await model();
+  const file = join(workspace(), 'pipeline', 'pipeline.py');
+  const editor = await open('pipeline/pipeline.py');
+  await vscode.commands.executeCommand('flyteSandbox.runWithStubs', vscode.Uri.file(file), 'score_pipeline');
+  const run = await until('the stubbed run', () => (m.current()?.launched?.task === 'score_pipeline' && m.current()?.result ? m.current() : undefined), 60_000);
+  assert.equal(run.result?.status, 'ok');
+  await vscode.window.showTextDocument(editor.document);
+  const range = new vscode.Range(0, 0, editor.document.lineCount, 0);
+  let hints: vscode.InlayHint[] = [];
+  // The extension reports the run to the language server, which asks VS Code to refresh the hints.
+  for (const t0 = Date.now(); hints.length < 3; await new Promise(r => setTimeout(r, 250))) {
+    if (Date.now() - t0 > 60_000) throw new Error(`timed out waiting for the last-run inlay hints (have ${hints.length})`);
+    hints = (await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', editor.document.uri, range)) ?? [];
+  }
+  const label = (h: vscode.InlayHint) => (typeof h.label === 'string' ? h.label : h.label.map(p => p.value).join(''));
+  assert.deepEqual(hints.map(h => `${h.position.line + 1}: ${label(h)}`), ['29: → [0, 1, 2, 3, 4]', '32: → 2 (last of 5)', '34: → {\'count\': 5, \'total\': 5}']);
+  await roomForScreenshots();
+  await vscode.commands.executeCommand('workbench.action.closePanel');
+  await vscode.window.showTextDocument(editor.document, { selection: new vscode.Range(27, 0, 27, 0) });
+  await handOverToUiChecks('inlay hints');
+});
+
 check('leaves a paused session with the panel open, for the UI checks that follow', async () => {
   const m = await model();
   await open('pipeline/pipeline.py');
@@ -337,6 +382,13 @@ check('leaves a paused session with the panel open, for the UI checks that follo
   await vscode.commands.executeCommand('flyteSandbox.showPanel');
   await handOverToUiChecks('paused');
 });
+
+/** The editor alone on screen (no side bars, no IO panel beside it), so a screenshot shows whole lines. */
+async function roomForScreenshots(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+  await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
+}
 
 /** With the code-server harness: let the browser-side checks (test/vscode/ui.mjs) look at this state, and wait for them. */
 async function handOverToUiChecks(stage: string): Promise<void> {

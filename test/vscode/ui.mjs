@@ -29,6 +29,8 @@ export default async function check(page, { log, stage }) {
   if (stage === 'return value') return returnValue(page, log);
   if (stage === 'pick task') return pickTask(page, log);
   if (stage === 'edit stubs') return editStubs(page, log);
+  if (stage === 'problems') return problems(page, log);
+  if (stage === 'inlay hints') return inlayHints(page, log);
   if (stage === 'locals') return locals(page, log);
   if (stage === 'production run') return productionRun(page, log);
   if (stage === 'production panel') return productionPanel(page, log);
@@ -44,6 +46,34 @@ async function inputBox(page, what) {
     const el = await page.$(QUICK_INPUT);
     return el && (await el.isVisible()) ? el : undefined;
   });
+}
+
+const shot = name => new URL(`../../.cache/vscode-test/${name}.png`, import.meta.url).pathname;
+
+/** The language server's diagnostic, as the Problems view lists it. */
+async function problems(page, log) {
+  const row = await until('the diagnostic in the Problems view', async () => {
+    const rows = await page.$$eval('.markers-panel .monaco-list-row', els => els.map(e => e.textContent.replace(/\s+/g, ' ').trim()));
+    return rows.find(r => r.includes('not a registered external function'));
+  });
+  assert.match(row, /the sandbox will refuse this call \(RuntimeError: Sandboxed task called unknown external function: ad\)/, row);
+  assert.match(row, /flyte-sandbox/, row);
+  assert.match(row, /\[Ln 13, Col 24\]/, row);
+  await page.screenshot({ path: shot('ui-problems') });
+  log('✔ the Problems view shows the language server\'s diagnostic for the unknown call, at line 13');
+}
+
+/** After a run: the inlay hints in the editor, after each external call. */
+async function inlayHints(page, log) {
+  const lines = await until('the inlay hints in the editor', async () => {
+    // the editor renders spaces as no-break spaces
+    const text = await page.$$eval('.editor-instance .view-lines .view-line', els => els.map(e => e.textContent.replace(/\u00a0/g, ' ')));
+    return text.some(l => l.includes('→')) ? text : undefined;
+  });
+  const hinted = lines.filter(l => l.includes('→'));
+  assert.ok(hinted.some(l => /rows = fetch_rows\(source, limit\)\s*→ \[0, 1, 2, 3, 4\]/.test(l)), hinted.join('\n'));
+  await page.screenshot({ path: shot('ui-inlay-hints') });
+  log(`✔ the editor shows ${hinted.length} last-run inlay hints after the run`);
 }
 
 /** F5 on a file with two sandboxed tasks: a quick pick lists both, with their lines and inputs. */
@@ -142,7 +172,7 @@ async function returnValue(page, log) {
 /** 20,004 calls in the panel: only the rows on screen are in the DOM, and scrolling to the end is quick. */
 async function bigRun(page, log) {
   const frame = await panelFrame(page);
-  await until('the big run in the panel', async () => /20004 calls/.test(await frame.$eval('#status', el => el.textContent)));
+  await until('the big run in the panel', async () => /20004 calls/.test(await frame.$eval('#status', el => el.textContent)), 60_000);
   const inDom = await frame.$$eval('.row', els => els.length);
   assert.ok(inDom > 0 && inDom < 200, `only the visible rows exist (${inDom})`);
   const t0 = Date.now();
