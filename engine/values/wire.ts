@@ -89,6 +89,9 @@ export function toWireNow(value: unknown): Wire {
 /** `fromWire` for a freshly parsed message: a list of primitives is kept as the value itself. */
 export function fromWireOwned(wire: Wire): unknown {
   if (wire === null || typeof wire !== 'object') return wire;
-  if (Array.isArray(wire) && wire.every(plain)) return wire;
+  if (Array.isArray(wire)) return wire.every(plain) ? wire : fromWire(wire);
+  // a flyte_map item's arguments: a tuple of plain values
+  const t = (wire as { $tuple?: Wire }).$tuple;
+  if (Array.isArray(t) && t.every(plain) && Object.keys(wire).length === 1) return tuple(t);
   return fromWire(wire);
 }
