@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (language server): the built server spoken to over LSP, on
+ * The language server: the built server spoken to over LSP, on
  * a 500-line file with 20 sandboxed tasks. Diagnostics after an edit, from
  * the didChange to the publish of that version (goal <= 200 ms, the
  * server's 75 ms debounce included; also without it), and the server's
@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LspClient, SERVER } from '../test/languageServer/lspClient.ts';
-import { median } from './shared.ts';
+import { figure } from './table.ts';
 
-if (!existsSync(SERVER)) throw new Error('dist/languageServer.js is missing: npm run build');
+export const title = 'language server over LSP';
 const TASKS = 20;
 const EDITS = Number(process.env.BENCH_LSP_EDITS ?? 40);
 
@@ -44,11 +44,10 @@ function source(): string {
   return lines.join('\n');
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'flyte-sandbox-lsp-bench-'));
-const file = join(dir, 'flows.py');
-const text = source();
-writeFileSync(file, text);
-const lineCount = text.split('\n').length;
+let dir = '';
+let file = '';
+let text = '';
+let idle: number | undefined;
 
 /** The text with task k's loop bound changed: an edit inside one task, as typing does. */
 const edited = (k: number, v: number) => text.replace(`def flow${k}(n: int, names: list[str]) -> dict:\n    """Task ${k}: a few calls, a loop, a map."""\n    total = 0`, `def flow${k}(n: int, names: list[str]) -> dict:\n    """Task ${k}: a few calls, a loop, a map."""\n    total = ${v}`);
@@ -79,12 +78,19 @@ async function measure(settings: Record<string, unknown>): Promise<{ open: numbe
   }
 }
 
-let idle: number | undefined;
-const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
-const withDelay = await measure({});
-const noDelay = await measure({ diagnosticsDelay: 0 });
-console.log(`language server, ${lineCount}-line file, ${TASKS} sandboxed tasks (${withDelay.count} diagnostics):`);
-console.log(`  first diagnostics after opening:  ${withDelay.open.toFixed(0)} ms (cold: parser, Monty and its type checker start)`);
-console.log(`  diagnostics after an edit:        ${median(withDelay.edits).toFixed(0)} ms median, ${Math.min(...withDelay.edits).toFixed(0)}-${Math.max(...withDelay.edits).toFixed(0)} ms (${EDITS} edits, 75 ms debounce included; goal <= 200 ms)`);
-console.log(`  the same without the debounce:    ${median(noDelay.edits).toFixed(0)} ms median, ${Math.min(...noDelay.edits).toFixed(0)}-${Math.max(...noDelay.edits).toFixed(0)} ms`);
-console.log(`  server memory (RSS):              ${mb(idle!)} started, ${mb(withDelay.stats.open)} after opening, ${mb(withDelay.stats.after)} after 200 edits (JS heap ${mb(withDelay.stats.heapAfter)})`);
+
+export async function run(): Promise<void> {
+  if (!existsSync(SERVER)) throw new Error('dist/languageServer.js is missing: npm run build');
+  dir = mkdtempSync(join(tmpdir(), 'flyte-sandbox-lsp-bench-'));
+  file = join(dir, 'flows.py');
+  text = source();
+  writeFileSync(file, text);
+  const lineCount = text.split('\n').length;
+  const withDelay = await measure({});
+  const noDelay = await measure({ diagnosticsDelay: 0 });
+  const mb = (b: number) => b / 1024 / 1024;
+  figure(title, { name: 'first diagnostics after opening', unit: 'ms', samples: [withDelay.open], detail: `${lineCount}-line file, ${TASKS} sandboxed tasks, ${withDelay.count} diagnostics; cold: parser, Monty and its type checker start` });
+  figure(title, { name: 'diagnostics after an edit', unit: 'ms', samples: withDelay.edits, goal: { max: 200 }, detail: `${EDITS} edits, the 75 ms debounce included` });
+  figure(title, { name: 'the same without the debounce', unit: 'ms', samples: noDelay.edits });
+  figure(title, { name: 'server memory (RSS) after 200 edits', unit: 'MB', samples: [mb(withDelay.stats.after)], detail: `${mb(idle!).toFixed(0)} MB started, ${mb(withDelay.stats.open).toFixed(0)} MB after opening; JS heap ${mb(withDelay.stats.heapAfter).toFixed(0)} MB` });
+}

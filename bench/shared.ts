@@ -1,8 +1,10 @@
-/** What the benchmarks share: the program they run and the raw Monty loop they compare against. */
+/** What the benchmarks share: the program they run, the raw Monty loop they compare against, process memory. */
 import { Monty, MontyComplete, MontyNameLookup, type MontySnapshot } from '@pydantic/monty';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+export { median } from './table.ts';
 
 export const BENCH_SOURCE = `import flyte
 env = flyte.TaskEnvironment(name="bench")
@@ -27,24 +29,25 @@ def fan(n: int) -> int:
     return len(flyte_map("sq", list(range(n))))
 `;
 
+export const BENCH_STUBS = { ident: { value: 1 }, sq: { value: 4 } };
+
+/** A fresh temp folder for one bench file's inputs and outputs. */
+export function benchDir(): string {
+  return mkdtempSync(join(tmpdir(), 'flyte-sandbox-bench-'));
+}
+
 /** Writes the benchmark program to a temp folder; returns its path. */
-export function benchProgram(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flyte-sandbox-bench-'));
+export function benchProgram(dir = benchDir()): string {
   const file = join(dir, 'bench.py');
   writeFileSync(file, BENCH_SOURCE);
   return file;
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /**
  * The bare bridge on @pydantic/monty: read the call, answer it, resume. It
  * yields to the event loop every 4096 calls as the engine does: Node frees
  * dead snapshots' native memory only then, and a loop that never yields is
- * slower (see engine/run/sandboxRun.ts).
+ * slower (see engine/run/sandboxRun.ts). Returns ms for `calls` calls.
  */
 export async function rawLoop(code: string, calls: number): Promise<number> {
   const m = new Monty(code, { inputs: ['n'] });
@@ -62,4 +65,58 @@ export async function rawLoop(code: string, calls: number): Promise<number> {
   }
   if (p.output !== calls) throw new Error(`raw loop returned ${String(p.output)}`);
   return performance.now() - t0;
+}
+
+/** µs per call of the raw loop over `calls` calls. */
+export async function rawUsPerCall(code: string, calls = 100_000): Promise<number> {
+  return ((await rawLoop(code, calls)) * 1000) / calls;
+}
+
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const c of text.split(' ')) if (c) out.push(Number(c), ...descendants(Number(c)));
+  }
+  return out;
+}
+
+const PAGE = 4096;
+
+/** Resident memory of a process and all its descendants, in bytes (Linux /proc). */
+export function treeRss(pid: number): number {
+  let total = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      total += Number(readFileSync(`/proc/${p}/statm`, 'utf8').split(' ')[1]) * PAGE;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
+/** Samples a process tree's resident memory until `stop()`, which returns the peak in bytes. */
+export function watchRss(pid: number, everyMs = 20): { stop(): number } {
+  let peak = treeRss(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, treeRss(pid));
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
 }

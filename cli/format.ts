@@ -94,35 +94,100 @@ export function formatFailure(f: SandboxFailure): string {
   return formatTraceback(f, rel);
 }
 
+/** A JSON scalar as `toJson` writes it, or undefined for anything nested. */
+function scalar(v: unknown): string | undefined {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'number': return Number.isFinite(v) ? String(v) : undefined;
+    case 'string': return JSON.stringify(v);
+    case 'boolean': return v ? 'true' : 'false';
+    case 'bigint': return v.toString();
+    default: return undefined;
+  }
+}
+
+/** `toJson(v, 2, level)`, with the common cases (scalars, an empty dict, a list of scalars) written directly. */
+function valueJson(v: unknown, level: number): string {
+  const s = scalar(v);
+  if (s !== undefined) return s;
+  if (Array.isArray(v) && v.length && v.length < 64) {
+    const pad = ' '.repeat(2 * (level + 1));
+    let out = '[\n';
+    for (let i = 0; i < v.length; i++) {
+      const x = scalar(v[i]);
+      if (x === undefined) return toJson(v, 2, level);
+      out += (i ? ',\n' : '') + pad + x;
+    }
+    return `${out}\n${' '.repeat(2 * level)}]`;
+  }
+  if (v instanceof Map ? v.size === 0 : typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype && !hasKeys(v)) return '{}';
+  return toJson(v, 2, level);
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** One call of the `--json` document's "calls" list. */
+export function callJson(c: CallRecord): string {
+  const error = c.error ? `{\n        "type": ${JSON.stringify(c.error.type)},\n        "message": ${JSON.stringify(c.error.message)}\n      }` : 'null';
+  const ms = c.durationMs !== undefined ? String(Math.round(c.durationMs * 1000) / 1000) : 'null';
+  return `    {
+      "seq": ${c.seq},
+      "function": ${JSON.stringify(c.function)},
+      "args": ${c.args.length ? valueJson(c.args, 3) : '[]'},
+      "kwargs": ${valueJson(c.kwargs, 3)},
+      "status": "${c.status}",
+      "result": ${c.status === 'returned' ? valueJson(c.result ?? null, 3) : 'null'},
+      "error": ${error},
+      "source": ${c.source ? `"${c.source}"` : 'null'},
+      "mapParent": ${c.mapParent ?? 'null'},
+      "mapIndex": ${c.mapIndex ?? 'null'},
+      "durationMs": ${ms},
+      "ref": ${c.ref ? toJson(new Map(Object.entries(c.ref)), 2, 3) : 'null'}
+    }`;
+}
+
+/** The `--json` document up to its "calls" list. */
+export function runJsonHead(result: RunResult): string {
+  const e = result.error;
+  const error = e ? toJson(new Map<string, unknown>([
+    ['type', e.type],
+    ['message', e.message],
+    ['origin', e.origin],
+    ['frames', e.frames.map(fr => new Map<string, unknown>([['file', fr.file], ['line', fr.line], ['column', fr.column], ['function', fr.function]]))],
+    ['hint', e.hint ?? null],
+    ['traceback', e.traceback ?? null],
+  ]), 2, 1) : 'null';
+  return `{\n  "status": ${JSON.stringify(result.status)},\n  "output": ${toJson(result.status === 'ok' ? result.output ?? null : null, 2, 1)},\n  "error": ${error},\n  "calls": `;
+}
+
+/** The `--json` document after its "calls" list (with the Flyte profile the run reproduced, when given). */
+export function runJsonTail(result: RunResult, profile?: Map<string, unknown>): string {
+  return `,\n  "stdout": ${JSON.stringify(result.stdout)}${profile ? `,\n  "profile": ${toJson(profile, 2, 1)}` : ''}\n}`;
+}
+
+/**
+ * The `--json` document of a run (status, output, error, calls, stdout),
+ * handed to `write` a call at a time (see cli/runDocument.ts for a run's
+ * document built as it goes).
+ */
+export function writeRunJson(result: RunResult, write: (piece: string) => void, profile?: Map<string, unknown>): void {
+  write(runJsonHead(result));
+  const calls = result.calls;
+  if (!calls.length) write('[]');
+  else {
+    write('[\n');
+    for (let i = 0; i < calls.length; i++) write((i ? ',\n' : '') + callJson(calls[i]!));
+    write('\n  ]');
+  }
+  write(runJsonTail(result, profile));
+}
+
+/** The whole `--json` document as one string (for short runs and tests). */
 export function runJson(result: RunResult, profile?: Map<string, unknown>): string {
-  const frames = (f: SandboxFailure) => f.frames.map(fr => new Map<string, unknown>([['file', fr.file], ['line', fr.line], ['column', fr.column], ['function', fr.function]]));
-  const doc = new Map<string, unknown>([
-    ['status', result.status],
-    ['output', result.status === 'ok' ? result.output ?? null : null],
-    ['error', result.error ? new Map<string, unknown>([
-      ['type', result.error.type],
-      ['message', result.error.message],
-      ['origin', result.error.origin],
-      ['frames', frames(result.error)],
-      ['hint', result.error.hint ?? null],
-      ['traceback', result.error.traceback ?? null],
-    ]) : null],
-    ['calls', result.calls.map(c => new Map<string, unknown>([
-      ['seq', c.seq],
-      ['function', c.function],
-      ['args', c.args],
-      ['kwargs', c.kwargs],
-      ['status', c.status],
-      ['result', c.status === 'returned' ? c.result ?? null : null],
-      ['error', c.error ? new Map([['type', c.error.type], ['message', c.error.message]]) : null],
-      ['source', c.source ?? null],
-      ['mapParent', c.mapParent ?? null],
-      ['mapIndex', c.mapIndex ?? null],
-      ['durationMs', c.durationMs !== undefined ? Math.round(c.durationMs * 1000) / 1000 : null],
-      ['ref', c.ref ? new Map(Object.entries(c.ref)) : null],
-    ]))],
-    ['stdout', result.stdout],
-    ...(profile ? [['profile', profile] as [string, unknown]] : []),
-  ]);
-  return toJson(doc, 2);
+  const parts: string[] = [];
+  writeRunJson(result, s => parts.push(s), profile);
+  return parts.join('');
 }

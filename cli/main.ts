@@ -13,7 +13,9 @@ import { killAllChildren } from '../engine/host/lifetime.ts';
 import { versionText } from './version.ts';
 import { jsonArgument, parseCli, USAGE, type CliArgs } from './args.ts';
 import { debugCommand } from './debugger.ts';
-import { callLine, describeProgram, formatFailure, profileJson, programJson, runJson } from './format.ts';
+import { callLine, describeProgram, formatFailure, profileJson, programJson } from './format.ts';
+import { stdout } from './output.ts';
+import { RunDocument } from './runDocument.ts';
 import { importRun } from './importRun.ts';
 
 /** The Flyte profile of this run: --flyte-profile, else the installed flyte's (asked of --python), else the default. */
@@ -59,6 +61,7 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 for (const [name, number] of Object.entries(SIGNALS)) {
   process.on(name, () => {
     if (interrupted !== undefined || !running) {
+      stdout.flush();
       killAllChildren();
       process.exit(128 + number);
     }
@@ -68,15 +71,23 @@ for (const [name, number] of Object.entries(SIGNALS)) {
   });
 }
 
-/** Run the sandbox in a child process the CLI can always kill (see ARCHITECTURE.md), printing as it goes. */
-async function execute(options: ProcessRunOptions, args: CliArgs, out: (s: string) => void): Promise<RunResult> {
-  const sandboxRun = new SandboxProcess({ ...options, onNotice: text => process.stderr.write(`${text}\n`) });
+/**
+ * Run the sandbox in a child process the CLI can always kill (see
+ * ARCHITECTURE.md), printing as it goes. Calls are followed, not kept
+ * (`RunResult.calls` is empty): `--json` builds its document as they finish.
+ */
+async function execute(options: ProcessRunOptions, args: CliArgs, out: (s: string) => void, doc: RunDocument | undefined): Promise<{ result: RunResult; answered: number }> {
+  const sandboxRun = new SandboxProcess({ ...options, keepCalls: false, onNotice: text => stdout.error(`${text}\n`) });
   running = sandboxRun;
-  if (!args.json) {
-    sandboxRun.on('result', r => out(callLine(r)));
-    sandboxRun.on('output', text => process.stdout.write(text));
-  }
-  return sandboxRun.execute();
+  let answered = 0;
+  if (doc) sandboxRun.on('call', r => doc.started(r));
+  sandboxRun.on('result', r => {
+    if (r.status === 'returned' || r.status === 'raised') answered++;
+    if (doc) doc.finished(r);
+    else out(callLine(r));
+  });
+  if (!args.json) sandboxRun.on('output', text => stdout.write(text));
+  return { result: await sandboxRun.execute(), answered };
 }
 
 const CASSETTE_FLAGS: Record<string, string> = { record: '--record', replay: '--replay', recordMode: '--record-mode', replayMismatch: '--replay-mismatch', redact: '--redact' };
@@ -125,7 +136,8 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     out(`${task.name} (${relative(process.cwd(), task.module.path)}:${task.at.line})${args.raiseInSandbox ? '  [raiseInSandbox: exceptions from calls are raised inside the sandbox; production ends the run]' : ''}`);
     out(`  ${profileLine(choice)}${limits.maxDurationSecs === null && limits.maxMemory === null ? '; no limits, as in production' : ''}`);
   }
-  const result = await execute({
+  const doc = args.json ? new RunDocument() : undefined;
+  const { result, answered } = await execute({
     file: program.file,
     task: task.name,
     inputs,
@@ -142,11 +154,13 @@ async function run(args: CliArgs, out: (s: string) => void): Promise<number> {
     profile: choice.profile.id,
     ...(Object.keys(cassette).length ? { cassette } : {}),
     ...(args.remote ? { remote: args.remote } : {}),
-  }, args, out);
-  if (args.json) out(runJson(result, profileJson(choice)));
-  else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
+  }, args, out, doc);
+  if (doc) {
+    doc.write(result, stdout, profileJson(choice));
+    stdout.write('\n');
+  } else if (result.status === 'ok') out(`result: ${pyRepr(result.output)}`);
   else out(formatFailure(result.error!));
-  if (cassette.record && !args.json) process.stderr.write(`recorded ${result.calls.filter(c => c.status === 'returned' || c.status === 'raised').length} calls to ${relative(process.cwd(), cassette.record)}\n`);
+  if (cassette.record && !args.json) stdout.error(`recorded ${answered} calls to ${relative(process.cwd(), cassette.record)}\n`);
   return result.status === 'ok' ? 0 : 1;
 }
 
@@ -187,7 +201,7 @@ async function test(args: CliArgs, out: (s: string) => void): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const out = (s: string) => process.stdout.write(s + '\n');
+  const out = (s: string) => stdout.line(s);
   try {
     if (argv[0] === 'import-run') return await importRun(argv.slice(1), out);
     const args = parseCli(argv);
@@ -201,9 +215,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (args.command === 'list') return await list(args, out);
     if (args.command === 'test') return await test(args, out);
-    if (args.command === 'debug') return await debugCommand(args, out);
+    // the terminal debugger writes prompts and program output itself: its lines go out at once
+    if (args.command === 'debug') return await debugCommand(args, line => stdout.lineNow(line));
     return await run(args, out);
   } catch (e) {
+    stdout.flush();
     if (e instanceof UsageError) {
       process.stderr.write(`flyte-sandbox: ${e.message}\n`);
       return 2;
@@ -216,4 +232,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2));
+stdout.flush();
 process.exitCode = interrupted !== undefined ? 128 + interrupted : code;

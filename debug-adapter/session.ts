@@ -15,6 +15,7 @@ import { pyRepr } from '../engine/values/python.ts';
 import { toWire } from '../engine/values/wire.ts';
 import { callSummary, type CallSummary } from './callSummary.ts';
 import { refusal, RequestGuard } from './requestGuard.ts';
+import { launchedInputs } from './launchedInputs.ts';
 import { truncate, VariableStore } from './values.ts';
 
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
@@ -150,7 +151,7 @@ export class FlyteSandboxSession extends DebugSession {
       const info = await this.runtime.launch(args as Record<string, unknown>);
       this.program = info.file;
       this.launchResponse = response;
-      this.sendEvent(new Event('flyteSandbox/launched', { ...info, inputs: toWire(await this.runtime.inputs()) }));
+      this.sendEvent(new Event('flyteSandbox/launched', { ...info, ...await launchedInputs(this.runtime) }));
       this.sendEvent(new InitializedEvent());
     } catch (e) {
       this.fail(response, e);

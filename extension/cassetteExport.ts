@@ -7,6 +7,7 @@ import type { RunModel } from './sessionModel.ts';
 export function cassetteOf(run: RunModel, path: string): { text: string; missing: number } {
   const launched = run.launched;
   if (!launched) throw new Error('this run did not get far enough to know its task');
+  if (launched.inputs === null) throw new Error(`${launched.inputsOmitted ?? 'the inputs did not come over DAP'}: record the run instead ("record" in the launch configuration, or --record on the CLI)`);
   const calls = [...run.calls.values()].filter(c => c.status === 'returned' || c.status === 'raised').sort((a, b) => a.seq - b.seq);
   const missing = calls.filter(c => !c.values).length;
   const cassette: Cassette = {

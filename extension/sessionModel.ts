@@ -19,7 +19,8 @@ export interface Stop {
 
 export interface RunModel {
   session: vscode.DebugSession;
-  launched?: LaunchInfo & { inputs: Wire };
+  /** `inputs` is null when they were too large to come over DAP (`inputsOmitted` says why). */
+  launched?: LaunchInfo & { inputs: Wire | null; inputsOmitted?: string };
   calls: Map<number, CallSummary>;
   stops: Map<number, Stop>;
   result?: { status: string; output?: string; error?: { type: string; message: string } };

@@ -12,33 +12,70 @@ import { loadStubs } from '../resolvers/stub.ts';
 import { buildResolvers } from '../resolvers/index.ts';
 import { SandboxRun } from '../run/sandboxRun.ts';
 import { buildInputs } from '../run/inputs.ts';
-import type { CallRecord } from '../run/outcome.ts';
-import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
+import { CallRecord, type CallOutcome, type ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { answerPings } from './childProcess.ts';
 import { boundMemory, memoryBound } from './lifetime.ts';
-import { outcomeFromWire, recordToWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
+import { outcomeFromWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
+import { encodeRecords } from './recordBlock.ts';
 
 const send = (m: ToParent) => process.send!(m);
 let run: SandboxRun | undefined;
-let batch: WireEvent[] = [];
 let flushScheduled = false;
 let nextAsk = 1;
 const waiting = new Map<number, (o: CallOutcome | undefined) => void>();
 
-function queue(e: WireEvent): void {
-  batch.push(e);
+/**
+ * What happened since the last flush, in order. A record is encoded when the
+ * batch is sent, as it is then: a call that started and finished in between
+ * goes once, finished (its `started` entry is skipped).
+ */
+let items: (CallRecord | string | { notice: string })[] = [];
+let started: boolean[] = [];
+
+function later(): void {
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush);
   }
 }
 
+function queue(item: string | { notice: string }): void {
+  items.push(item);
+  started.push(false);
+  later();
+}
+
+/** A batch this large goes at once, even inside one step of the loop (a flyte_map of 10,000 items), so the parent works on it meanwhile. */
+const FLUSH_AT = 4096;
+
+function queueRecord(r: CallRecord, isStart: boolean): void {
+  items.push(r);
+  started.push(isStart);
+  if (items.length >= FLUSH_AT) flush();
+  else later();
+}
+
 function flush(): void {
   flushScheduled = false;
-  if (batch.length) send({ t: 'events', events: batch });
-  batch = [];
+  if (!items.length) return;
+  const events: WireEvent[] = [];
+  let records: CallRecord[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item instanceof CallRecord) {
+      if (!started[i] || item.status === 'pending') records.push(item);
+      continue;
+    }
+    if (records.length) events.push(encodeRecords(records));
+    records = [];
+    events.push(item);
+  }
+  if (records.length) events.push(encodeRecords(records));
+  items = [];
+  started = [];
+  send({ t: 'events', events });
 }
 
 /** Calls the parent asked to see first go over IPC; the parent may pass them on (undefined). */
@@ -79,7 +116,7 @@ async function start(o: StartOptions): Promise<void> {
     ...(o.forwardTimeout !== undefined ? { forwardTimeoutMs: o.forwardTimeout * 1000 } : {}),
     ...(o.forwardTimeoutSettingName ? { forwardTimeoutSettingName: o.forwardTimeoutSettingName } : {}),
     ...(o.remote ? { remote: o.remote } : {}),
-    notice: text => queue({ e: 'notice', text }),
+    notice: text => queue({ notice: text }),
     cwd: process.cwd(),
     optionName: name => `--${name === 'stubModule' ? 'stub-module' : name}`,
   });
@@ -87,16 +124,16 @@ async function start(o: StartOptions): Promise<void> {
   const cassette = chain.cassette;
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
   run = current;
-  current.on('call', r => queue({ e: 'call', record: recordToWire(r) }));
+  current.on('call', r => queueRecord(r, true));
   current.on('result', r => {
-    queue({ e: 'result', record: recordToWire(r) });
+    queueRecord(r, false);
     cassette.recorder?.changed(() => current.calls as CallRecord[]);
   });
-  current.on('output', text => queue({ e: 'output', text }));
+  current.on('output', text => queue(text));
   const result = await current.execute();
   chain.dispose();
   cassette.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
-  if (cassette.resolver?.remaining) queue({ e: 'notice', text: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
+  if (cassette.resolver?.remaining) queue({ notice: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
   flush();
   send({ t: 'end', result: { status: result.status, output: result.status === 'ok' ? toWire(result.output) : null, error: result.error ?? null, stdout: result.stdout, durationMs: result.durationMs } });
 }

@@ -7,6 +7,9 @@
 import { CallRecord } from '../run/outcome.ts';
 import { isTuple, tuple } from '../values/python.ts';
 
+/** A method the runtime child serves beside DebugRuntime's own: the inputs, unless larger than a size as JSON (null then). */
+export const INPUTS_IF_SMALL = 'inputsIfSmall';
+
 type Encoded = null | boolean | number | string | Encoded[] | { [k: string]: Encoded };
 
 export function encode(v: unknown): Encoded {

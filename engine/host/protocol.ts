@@ -6,10 +6,11 @@ import type { CassetteOptions } from '../cassette/setup.ts';
 import type { RemoteSettings } from '../resolvers/remote.ts';
 import type { RegistryEntry } from '../registry.ts';
 import type { Limits } from '../run/limits.ts';
-import { CallRecord, type CallOutcome, type CallRef, type ResultSource, type SandboxFailure } from '../run/outcome.ts';
+import type { CallOutcome, CallRef, ResultSource, SandboxFailure } from '../run/outcome.ts';
 import type { RunResult } from '../run/sandboxRun.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { fromWire, toWire, type Wire } from '../values/wire.ts';
+import type { RecordBlock } from './recordBlock.ts';
 
 export interface StartOptions {
   file: string;
@@ -49,11 +50,12 @@ export type ToChild =
   | { t: 'probe'; id: number }
   | { t: 'stop' };
 
-export type WireEvent =
-  | { e: 'notice'; text: string }
-  | { e: 'call'; record: WireRecord }
-  | { e: 'result'; record: WireRecord }
-  | { e: 'output'; text: string };
+/**
+ * What happened in the child, in order: call records (their state when the
+ * batch was sent: a call that started and finished in between is sent once),
+ * printed text, or a notice for the user.
+ */
+export type WireEvent = RecordBlock | string | { notice: string };
 
 export type ToParent =
   | { t: 'events'; events: WireEvent[] }
@@ -61,23 +63,6 @@ export type ToParent =
   | { t: 'probe'; id: number; result: ProbeResult | null }
   | { t: 'end'; result: WireResult }
   | { t: 'fatal'; message: string; usage: boolean };
-
-export interface WireRecord {
-  seq: number;
-  function: string;
-  args: Wire;
-  kwargs: Wire;
-  status: CallRecord['status'];
-  result: Wire;
-  error: CallRecord['error'] | null;
-  source: ResultSource | null;
-  startedUs: number;
-  durationUs: number;
-  mapParent: number | null;
-  mapIndex: number | null;
-  stdoutOffset: number;
-  ref?: CallRef;
-}
 
 export interface WireCall {
   entry: RegistryEntry;
@@ -100,32 +85,6 @@ export interface WireResult {
   error: SandboxFailure | null;
   stdout: string;
   durationMs: number;
-}
-
-export function recordToWire(r: CallRecord): WireRecord {
-  return {
-    seq: r.seq, function: r.function, args: toWire(r.args), kwargs: toWire(r.kwargs), status: r.status,
-    result: r.status === 'returned' ? toWire(r.result) : null, error: r.error ?? null, source: r.source ?? null,
-    startedUs: r.startedUs, durationUs: r.durationUs, mapParent: r.mapParent ?? null, mapIndex: r.mapIndex ?? null, stdoutOffset: r.stdoutOffset,
-    ...(r.ref ? { ref: r.ref } : {}),
-  };
-}
-
-/** A record from the wire, or the update of one already known (the same object, so listeners keep it). */
-export function recordFromWire(w: WireRecord, known?: CallRecord): CallRecord {
-  const r = known ?? new CallRecord(w.seq, w.function, fromWire(w.args) as unknown[], kwargsFromWire(w.kwargs), w.startedUs, w.mapParent ?? undefined, w.mapIndex ?? undefined, w.stdoutOffset);
-  r.status = w.status;
-  r.result = w.status === 'returned' ? fromWire(w.result) : undefined;
-  r.error = w.error ?? undefined;
-  r.source = w.source ?? undefined;
-  r.durationUs = w.durationUs;
-  r.ref = w.ref;
-  return r;
-}
-
-/** Keyword arguments are a plain object on both sides (their keys are always identifiers). */
-export function kwargsFromWire(w: Wire): Record<string, unknown> {
-  return Object.fromEntries(fromWire(w) as Map<string, unknown>);
 }
 
 export function outcomeToWire(o: CallOutcome): WireOutcome {

@@ -17,10 +17,13 @@ import { DEFAULT_LIMITS, watchdogMs } from '../run/limits.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import type { ProbeResult } from '../run/probe.ts';
 import { WatchedChild } from './childProcess.ts';
-import { decode, encode } from './codec.ts';
+import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
 import { memoryHint } from './lifetime.ts';
+import { decodeRecords, type RecordBlock } from './recordBlock.ts';
 import { RuntimeMirror } from './runtimeMirror.ts';
+import { ThreadMirror } from './threadMirror.ts';
 import { MAX_JSON_DEPTH } from '../values/json.ts';
+import { largerThan } from '../values/jsonSize.ts';
 import { nestingDepth } from '../values/wireCheck.ts';
 
 /** Extra time past the duration limit before a silent child is killed. */
@@ -33,7 +36,9 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; whileBusy?: () => unknown }>();
   private ended = false;
   private readonly mirror = new RuntimeMirror();
+  private readonly threadMirror = new ThreadMirror();
   private maxMemory: number | null = DEFAULT_LIMITS.maxMemory;
+  private inputsOnce: Promise<Record<string, unknown>> | undefined;
 
   constructor(private readonly toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
     super();
@@ -51,7 +56,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
 
   private spawn(toleranceMs: number): WatchedChild {
     return new WatchedChild('runtimeHost.js', 'runtimeChild.ts', toleranceMs, {
-      message: m => this.onMessage(m as { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }),
+      message: m => this.onMessage(m as Parameters<RemoteRuntime['onMessage']>[0]),
       unresponsive: ms => this.lost('TimeoutError', `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed (the debugger's watchdog; Monty's own limit did not stop it)`),
       exit: (how, stderr, memory) => (memory
         ? this.lost('MemoryError', `the sandbox process used ${Math.round(memory.rss / 1048576)} MiB and was stopped: ${memoryHint(this.maxMemory, memory.bound)}`)
@@ -78,16 +83,16 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     }
   }
 
-  private onMessage(m: { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown }): void {
+  private onMessage(m: { t: string; id?: number; ok?: boolean; result?: unknown; error?: unknown; events?: unknown; calls?: RecordBlock }): void {
     if (m.t === 'events') {
-      for (const [name, args] of decode(m.events as never) as [keyof RuntimeEvents | 'calls', unknown[]][]) {
-        if (name === 'calls') {
-          for (const r of args[0] as CallRecord[]) {
-            this.mirror.call(r);
-            this.deliver('call', [r]);
-          }
-          continue;
-        }
+      if (m.calls) {
+        decodeRecords(m.calls, () => undefined, r => {
+          this.mirror.call(r);
+          this.threadMirror.record(r);
+          this.deliver('call', [r]);
+        });
+      }
+      for (const [name, args] of decode(m.events as never) as [keyof RuntimeEvents, unknown[]][]) {
         if (name === 'ended') this.ended = true;
         this.mirror.event(name, args);
         this.deliver(name, args);
@@ -144,6 +149,8 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
       if (nestingDepth(value) > MAX_JSON_DEPTH) throw new LaunchError(attribute, `the value is nested more than ${MAX_JSON_DEPTH} levels deep (Python's json module cannot read it either)`);
     }
     const info = await this.call<LaunchInfo>('launch', args);
+    this.inputsOnce = undefined;
+    this.threadMirror.launched(info.task);
     // The watchdog tolerates the run's own duration limit plus a grace period.
     this.child.toleranceMs = info.maxDurationSecs == null ? Infinity : info.maxDurationSecs * 1000 + GRACE_MS;
     this.maxMemory = info.maxMemory === undefined ? this.maxMemory : info.maxMemory;
@@ -155,10 +162,23 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   setLineBreakpoints(file: string, specs: LineBreakpointSpec[]): Promise<BreakpointStatus[]> { return this.call('setLineBreakpoints', file, specs); }
   setExceptionFilters(filters: { filterId: string; condition?: string }[]): Promise<string[]> { return this.call('setExceptionFilters', filters); }
   configurationDone(): Promise<void> { return this.call('configurationDone'); }
-  threads(): Promise<ThreadInfo[]> { return this.look('threads', () => this.mirror.threads()); }
+  /** Answered here at once when only the main thread exists, however busy the child is (threadMirror.ts). */
+  threads(): Promise<ThreadInfo[]> { const local = this.threadMirror.threads(); return local ? Promise.resolve(local) : this.look('threads', () => this.mirror.threads()); }
   stack(threadId: number): Promise<StackFrameInfo[]> { return this.look('stack', () => this.mirror.stack(threadId, this.child.silentMs), threadId); }
   pending(threadId: number): Promise<PendingCallInfo | undefined> { return this.look('pending', () => undefined, threadId); }
-  inputs(): Promise<Record<string, unknown>> { return this.look('inputs', () => this.mirror.inputs()); }
+  /** Fetched once per launch: they do not change, and may be large (every stop's scopes ask for them). */
+  inputs(): Promise<Record<string, unknown>> {
+    if (!this.inputsOnce && this.busy) return Promise.resolve(this.mirror.inputs());
+    return (this.inputsOnce ??= this.look('inputs', () => this.mirror.inputs()));
+  }
+  /** Without fetching them when they are larger than `maxBytes` as JSON (the child looks). */
+  async inputsIfSmall(maxBytes: number): Promise<Record<string, unknown> | undefined> {
+    if (this.inputsOnce) {
+      const inputs = await this.inputsOnce;
+      return largerThan(inputs, maxBytes) ? undefined : inputs;
+    }
+    return (await this.call<Record<string, unknown> | null>(INPUTS_IF_SMALL, maxBytes)) ?? undefined;
+  }
   calls(): Promise<CallRecord[]> { return this.look('calls', () => this.mirror.calls()); }
   stdout(): Promise<string> { return this.look('stdout', () => this.mirror.stdout()); }
   evaluate(expression: string, threadId?: number, frameId?: number): Promise<EvaluateResult> { return this.call('evaluate', expression, threadId, frameId); }

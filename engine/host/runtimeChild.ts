@@ -8,7 +8,10 @@ import type { RuntimeEvents } from '../debug/api.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
 import { boundMemory, memoryBound } from './lifetime.ts';
-import { decode, encode } from './codec.ts';
+import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
+import { largerThan } from '../values/jsonSize.ts';
+import { encodeRecords } from './recordBlock.ts';
+import { warmUp } from './warmUp.ts';
 
 const runtime = new DebugRuntime();
 const DEFAULT_MEMORY = 512 * 1024 * 1024;
@@ -19,8 +22,8 @@ let scheduled = false;
 
 function flush(): void {
   scheduled = false;
-  if (changed.size) batch.unshift(['calls', [[...changed.values()]]]);
-  if (batch.length) process.send!({ t: 'events', events: encode(batch) });
+  // call records go by column (recordBlock.ts), ahead of the other events
+  if (changed.size || batch.length) process.send!({ t: 'events', ...(changed.size ? { calls: encodeRecords([...changed.values()]) } : {}), events: encode(batch) });
   batch = [];
   changed = new Map();
 }
@@ -34,7 +37,9 @@ function later(): void {
 
 runtime.on('call', r => {
   changed.set(r.seq, r);
-  later();
+  // a batch this large goes at once, even inside one step of the loop (a flyte_map of 10,000 items)
+  if (changed.size >= 4096) flush();
+  else later();
 });
 const EVENTS: (keyof RuntimeEvents)[] = ['stopped', 'continued', 'thread', 'output', 'rewound', 'ended', 'sites'];
 for (const name of EVENTS) {
@@ -47,11 +52,18 @@ for (const name of EVENTS) {
   });
 }
 
+/** The inputs only when they are small: the adapter would hold the launch to parse 50 MB of them (codec.ts). */
+async function inputsIfSmall(maxBytes: unknown): Promise<Record<string, unknown> | null> {
+  const inputs = await runtime.inputs();
+  return largerThan(inputs, Number(maxBytes)) ? null : inputs;
+}
+
 answerPings();
+warmUp();
 process.on('message', (m: { t?: string; id?: number; method?: string; args?: unknown }) => {
   if (m.t !== 'call' || m.id === undefined || !m.method) return;
   const id = m.id;
-  const method = (runtime as unknown as Record<string, (...a: unknown[]) => unknown>)[m.method];
+  const method = m.method === INPUTS_IF_SMALL ? inputsIfSmall : (runtime as unknown as Record<string, (...a: unknown[]) => unknown>)[m.method];
   if (typeof method !== 'function') {
     process.send!({ t: 'reply', id, ok: false, error: encode(new Error(`unknown runtime method ${m.method}`)) });
     return;

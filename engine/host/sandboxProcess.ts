@@ -12,7 +12,8 @@ import type { ProbeResult } from '../run/probe.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import type { RunEvents, RunResult } from '../run/sandboxRun.ts';
 import { fromWire, toWire } from '../values/wire.ts';
-import { kwargsFromWire, outcomeToWire, recordFromWire, type StartOptions, type ToChild, type ToParent, type WireCall, type WireEvent } from './protocol.ts';
+import { outcomeToWire, type StartOptions, type ToChild, type ToParent, type WireCall, type WireEvent } from './protocol.ts';
+import { decodeRecords, kwargsFromWire } from './recordBlock.ts';
 import { WatchedChild } from './childProcess.ts';
 import { memoryHint } from './lifetime.ts';
 
@@ -27,12 +28,20 @@ export interface ProcessRunOptions extends Omit<StartOptions, 'inputs' | 'stubs'
   graceMs?: number;
   /** Things the user should know that are not the program's output (cassette notices). */
   onNotice?: (text: string) => void;
+  /**
+   * false: call records only go to the 'call' and 'result' listeners and are
+   * not kept once finished, and `RunResult.calls` is empty: a client that
+   * streams them keeps its memory flat at any run length (the CLI).
+   */
+  keepCalls?: boolean;
 }
 
 export class SandboxProcess extends EventEmitter<RunEvents> {
   private child: WatchedChild | undefined;
-  private readonly records = new Map<number, CallRecord>();
+  /** By seq - 1 (seqs count from 1 without gaps): records arrive in the order they finished, not started. */
   private readonly calls: CallRecord[] = [];
+  /** With `keepCalls: false`, the records not finished yet. */
+  private readonly unfinished = new Map<number, CallRecord>();
   private stdout = '';
   private probes = new Map<number, (p: ProbeResult | undefined) => void>();
   private nextProbe = 1;
@@ -75,7 +84,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
         this.emit('end', result);
         resolve(result);
       };
-      const failed = (error: SandboxFailure) => finish({ status: 'error', error, calls: this.calls, stdout: this.stdout, durationMs: 0 });
+      const failed = (error: SandboxFailure) => finish({ status: 'error', error, calls: this.trace(), stdout: this.stdout, durationMs: 0 });
       const child = new WatchedChild('sandboxHost.js', 'child.ts', watchdogMs(limits, o.graceMs ?? 10_000), {
         unresponsive: ms => failed({ type: 'TimeoutError', message: `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed`, origin: 'limit', frames: [], hint: `Monty's own time limit (${limits.maxDurationSecs} s) did not stop it; the debugger's watchdog did` }),
         exit: (how, stderr, memory) => {
@@ -97,7 +106,7 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
               this.probes.delete(m.id);
               break;
             case 'end':
-              finish({ status: m.result.status, ...(m.result.status === 'ok' ? { output: fromWire(m.result.output) } : {}), ...(m.result.error ? { error: m.result.error } : {}), calls: this.calls, stdout: m.result.stdout, durationMs: m.result.durationMs });
+              finish({ status: m.result.status, ...(m.result.status === 'ok' ? { output: fromWire(m.result.output) } : {}), ...(m.result.error ? { error: m.result.error } : {}), calls: this.trace(), stdout: m.result.stdout, durationMs: m.result.durationMs });
               break;
             case 'fatal':
               settled = true;
@@ -112,23 +121,38 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
     });
   }
 
+  /** The records, in seq order (a run cut short may not have sent every one). */
+  private trace(): CallRecord[] {
+    return this.calls.includes(undefined as never) ? this.calls.filter(Boolean) : this.calls;
+  }
+
   private onEvent(e: WireEvent): void {
-    if (e.e === 'notice') {
-      this.options.onNotice?.(e.text);
+    if (typeof e === 'string') {
+      this.stdout += e;
+      this.emit('output', e);
       return;
     }
-    if (e.e === 'output') {
-      this.stdout += e.text;
-      this.emit('output', e.text);
+    if ('notice' in e) {
+      this.options.onNotice?.(e.notice);
       return;
     }
-    const known = this.records.get(e.record.seq);
-    const r = recordFromWire(e.record, known);
-    if (!known) {
-      this.records.set(r.seq, r);
-      this.calls.push(r);
+    if (this.options.keepCalls === false) {
+      // 'call' when a call is first seen, and again when a pending one changes (a resolver attached a ref)
+      decodeRecords(e, seq => this.unfinished.get(seq), (r, isNew) => {
+        if (isNew || r.status === 'pending') this.emit('call', r);
+        if (r.status === 'pending') this.unfinished.set(r.seq, r);
+        else {
+          this.unfinished.delete(r.seq);
+          this.emit('result', r);
+        }
+      });
+      return;
     }
-    this.emit(e.e === 'call' ? 'call' : 'result', r);
+    decodeRecords(e, seq => this.calls[seq - 1], (r, isNew) => {
+      if (isNew) this.calls[r.seq - 1] = r;
+      if (isNew || r.status === 'pending') this.emit('call', r);
+      if (r.status !== 'pending') this.emit('result', r);
+    });
   }
 
   private async answer(id: number, call: WireCall): Promise<void> {

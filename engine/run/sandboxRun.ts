@@ -18,6 +18,7 @@ import { GATE_INPUT } from '../instrument/instrument.ts';
 import { frameReport, isInternal, isProbe, probeHit, type Instrumentation, type ProbeAnswer } from '../instrument/probes.ts';
 import { UNKNOWN_EXTERNAL, type Registry, type RegistryEntry } from '../registry.ts';
 import { sandboxException } from '../values/exceptions.ts';
+import { noKwargs, withPlainDicts } from '../values/plainDicts.ts';
 import { bridgePlan, explainSandboxError, fastPathNameError, type BridgePlan } from './bridgePlan.ts';
 import { Dispatcher, RunFailure } from './dispatch.ts';
 import { planFlyteMap, runFlyteMap } from './flyteMap.ts';
@@ -159,7 +160,8 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private async failureOf(e: unknown): Promise<SandboxFailure> {
     if (e instanceof RunFailure) {
       const f = e.failure;
-      if (f.frames.length === 0 && this.paused) return { ...f, frames: probe(this.task, this.paused).frames };
+      // a stopped run is not shown where it was (a step back stops one at every rewind): no probe, which costs a copy of the heap
+      if (f.frames.length === 0 && this.paused && f.origin !== 'stopped') return { ...f, frames: probe(this.task, this.paused).frames };
       return f;
     }
     if (e instanceof MontyRuntimeError) {
@@ -212,7 +214,9 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     const inputs = buildInputs(this.task, this.options.inputs, 'inputs', { marshal: !this.plan.fastPath });
     this.montyInputs = inputs;
     if (this.plan.startFailure) throw new RunFailure(this.plan.startFailure);
-    const montyInputs = instr ? { ...inputs, [GATE_INPUT]: instr.gate } : inputs;
+    // plain dicts where that is the same dict: Monty converts them faster (values/plainDicts.ts)
+    const plainInputs = withPlainDicts(inputs) as Record<string, unknown>;
+    const montyInputs = instr ? { ...plainInputs, [GATE_INPUT]: instr.gate } : plainInputs;
     const limits = montyLimits(this.limits);
     const printCallback = this.printCallback;
     // Monty's clock runs while we are paused too: restart it once host time adds up (see monty-js-notes.md).
@@ -379,7 +383,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private handle(snapshot: MontySnapshot): { record: CallRecord; outcome: CallOutcome | Promise<CallOutcome> } {
     const name = snapshot.functionName;
     const args = snapshot.args;
-    const kwargs = snapshot.kwargs;
+    const kwargs = noKwargs(snapshot.kwargs);
     if (name === 'flyte_map') return this.flyteMap(args, kwargs);
     const entry = this.registry.get(name);
     if (!entry) {

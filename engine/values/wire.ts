@@ -70,3 +70,28 @@ export function fromWire(wire: Wire): unknown {
   }
   return new Map(keys.map(k => [k, fromWire(wire[k]!)]));
 }
+
+function plain(v: unknown): boolean {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/**
+ * `toWire` for a value about to be serialised at once (IPC): a primitive or a
+ * list of primitives is its own wire form and goes as is, without a copy.
+ * Never for a wire value that will be kept or changed (cassettes redact theirs).
+ */
+export function toWireNow(value: unknown): Wire {
+  if (plain(value)) return value as Wire;
+  if (Array.isArray(value) && !isTuple(value) && value.every(plain)) return value as Wire[];
+  return toWire(value);
+}
+
+/** `fromWire` for a freshly parsed message: a list of primitives is kept as the value itself. */
+export function fromWireOwned(wire: Wire): unknown {
+  if (wire === null || typeof wire !== 'object') return wire;
+  if (Array.isArray(wire)) return wire.every(plain) ? wire : fromWire(wire);
+  // a flyte_map item's arguments: a tuple of plain values
+  const t = (wire as { $tuple?: Wire }).$tuple;
+  if (Array.isArray(t) && t.every(plain) && Object.keys(wire).length === 1) return tuple(t);
+  return fromWire(wire);
+}

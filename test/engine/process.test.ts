@@ -79,3 +79,16 @@ test('the watchdog kills a child that stops answering; stop() ends a waiting run
   const stopped = await pending;
   assert.equal(stopped.error!.origin, 'stopped');
 });
+
+test('keepCalls: false passes every record to the listeners once finished and keeps none', async () => {
+  const run = new SandboxProcess({ file: file(), inputs: { n: 3 }, stubs: { fib: { python: 'args[0] * 2' } }, keepCalls: false });
+  const started: number[] = [];
+  const finished: string[] = [];
+  run.on('call', r => started.push(r.seq));
+  run.on('result', r => finished.push(`${r.seq}:${r.function}:${r.status}:${JSON.stringify(r.result)}`));
+  const r = await run.execute();
+  assert.equal(r.status, 'ok', JSON.stringify(r.error));
+  assert.deepEqual(r.calls, []);
+  assert.deepEqual([...started].sort(), [1, 2, 3, 4]);
+  assert.deepEqual(finished, ['2:fib:returned:6', '3:fib:returned:8', '1:flyte_map:returned:[6,8]', '4:fib:returned:6']);
+});
