@@ -67,7 +67,7 @@ export async function run(): Promise<void> {
   const atCall10000 = async (): Promise<{ locals: number; next: number }> => {
     const dc = await session();
     let stopped = dc.waitForEvent('stopped');
-    const launched = dc.launch({ program: file, task: 'loop', stubs: { ident: { value: 1 } }, inputs: { n: 20_000 }, stopOnExternalCall: 'none' });
+    const launched = dc.launchRequest({ program: file, task: 'loop', stubs: { ident: { value: 1 } }, inputs: { n: 20_000 }, stopOnExternalCall: 'none' } as DebugProtocol.LaunchRequestArguments);
     await dc.waitForEvent('initialized');
     await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'ident', condition: 'args[0] == 10000' }] });
     await dc.configurationDoneRequest();

@@ -126,6 +126,7 @@ export class FlyteSandboxSession extends DebugSession {
   }
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    this.runtime.prepare?.();
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsFunctionBreakpoints: true,

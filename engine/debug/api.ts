@@ -153,6 +153,8 @@ export interface RuntimeEvents {
 }
 
 export interface RuntimeApi extends EventEmitter<RuntimeEvents> {
+  /** A client is about to launch: get ready (a runtime in a child process starts it, and it warms up meanwhile). */
+  prepare?(): void;
   launch(args: Record<string, unknown>): Promise<LaunchInfo>;
   setFunctionBreakpoints(specs: FunctionBreakpointSpec[]): Promise<BreakpointStatus[]>;
   setLineBreakpoints(file: string, specs: LineBreakpointSpec[]): Promise<BreakpointStatus[]>;

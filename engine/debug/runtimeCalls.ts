@@ -123,7 +123,7 @@ export abstract class RuntimeCalls extends RuntimeCore {
         threadId, call, kind, stop, ...extra,
         settle: o => {
           if (this.pendings.get(threadId) === pending) this.pendings.delete(threadId);
-          resolve(o);
+          this.wake(() => resolve(o));
         },
       };
       this.pendings.set(threadId, pending);
@@ -331,12 +331,14 @@ export abstract class RuntimeCalls extends RuntimeCore {
     for (const p of [...this.pendings.values()]) p.settle(undefined);
     this.pendings.clear();
     this.lineStop?.settle(null);
-    this.forwarder?.dispose?.();
+    const disposed = this.forwarder?.dispose?.();
     if (this.state !== 'ended') {
       this.state = 'ended';
       this.wakeStopWaiters();
       this.emit('ended', { status: 'error', error: { type: 'RunStopped', message: 'the run was stopped', origin: 'stopped', frames: [] } });
     }
+    // the Python workers finish up first (a remote run in flight is aborted on the cluster)
+    await disposed;
   }
 
 }

@@ -187,9 +187,21 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
       const thread = itemThread(r.seq);
       if (r.mapParent !== undefined && this.shownThreads.delete(thread)) this.emit('thread', { reason: 'exited', threadId: thread });
     });
-    void run.execute().then(result => {
+    this.wake(() => void run.execute().then(result => {
       if (id === this.runId) void this.onRunEnd(result, id);
-    });
+    }));
+  }
+
+  /**
+   * Set in a runtime child: a request that sets the run going (configurationDone,
+   * continue, a step) is answered before the sandbox runs, which may not yield
+   * again for a long time (a loop without an external call).
+   */
+  deferRuns = false;
+
+  protected wake(go: () => void): void {
+    if (this.deferRuns) setImmediate(go);
+    else go();
   }
 
   protected gateAnswered(a: ProbeAnswer): ProbeAnswer {
@@ -242,7 +254,7 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
   protected finish(result: RunResult): void {
     this.state = 'ended';
     if (result.status === 'ok') this.emit('output', { category: 'console', text: `result: ${pyRepr(result.output)}\n` });
-    this.forwarder?.dispose?.();
+    void this.forwarder?.dispose?.();
     this.wakeStopWaiters();
     this.emit('ended', { status: result.status, ...(result.status === 'ok' ? { output: result.output } : {}), ...(result.error ? { error: result.error } : {}) } satisfies EndInfo);
   }
@@ -278,7 +290,8 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
         stop, ...(hit ? { hit } : {}),
         settle: answer => {
           this.lineStop = undefined;
-          resolve(this.gateAnswered(answer));
+          const a = this.gateAnswered(answer);
+          this.wake(() => resolve(a));
         },
       };
       if (hit && (stop.reason === 'breakpoint' || stop.reason === 'data breakpoint')) this.lineHistory.add(hit.count);

@@ -116,8 +116,14 @@ class WorkerProcess {
   private partialLine = '';
   private stderrTail = '';
   private endedBecause: string | undefined;
+  /** Resolves when the process has exited (or could not start). */
+  readonly gone: Promise<void>;
 
   constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly python: string, private readonly options: PythonWorkerOptions, private readonly onEnd: () => void) {
+    this.gone = new Promise(resolve => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => this.receive(chunk));
@@ -256,9 +262,12 @@ export class PythonWorker {
   }
 
   /** Stops the worker (gracefully when `gracefulStopMs` is set); a later request starts a new one. */
-  dispose(): void {
-    this.current?.end('the Python worker was disposed', this.options.gracefulStopMs ?? 0);
+  /** Resolves when the process has exited: a graceful stop lets the worker finish up (abort what it started). */
+  dispose(): Promise<void> {
+    const proc = this.current;
+    proc?.end('the Python worker was disposed', this.options.gracefulStopMs ?? 0);
     this.current = undefined;
+    return proc?.gone ?? Promise.resolve();
   }
 
   private process(): WorkerProcess {

@@ -131,7 +131,8 @@ async function start(o: StartOptions): Promise<void> {
   });
   current.on('output', text => queue(text));
   const result = await current.execute();
-  chain.dispose();
+  // the Python workers finish up before this process may be killed (a remote run in flight is aborted on the cluster)
+  await chain.dispose();
   cassette.recorder?.finish(result.calls, result.status === 'ok' ? 'ok' : result.error?.origin === 'stopped' ? 'incomplete' : 'error', result.output, result.error);
   if (cassette.resolver?.remaining) queue({ notice: `cassette: ${cassette.resolver.remaining} recorded call(s) were not replayed` });
   flush();

@@ -93,6 +93,11 @@ export class WatchedChild {
     return this.held;
   }
 
+  /** Stopped, killed or exited. */
+  get exited(): boolean {
+    return this.done;
+  }
+
   /** How long the child has not answered, in ms. */
   get silentMs(): number {
     return Date.now() - this.lastAnswer;

@@ -21,10 +21,14 @@ import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
 import { memoryHint } from './lifetime.ts';
 import { decodeRecords, type RecordBlock } from './recordBlock.ts';
 import { RuntimeMirror } from './runtimeMirror.ts';
+import { ReplayedSettings } from './replayedSettings.ts';
 import { ThreadMirror } from './threadMirror.ts';
 import { MAX_JSON_DEPTH } from '../values/json.ts';
 import { largerThan } from '../values/jsonSize.ts';
 import { nestingDepth } from '../values/wireCheck.ts';
+
+/** Requests that set the run going: answered once it goes. */
+const RUNS = new Set(['configurationDone', 'continue', 'next', 'stepIn', 'stepOut', 'resolveCall', 'rewindTo', 'restartFrame', 'stepBack', 'reverseContinue']);
 
 /** Extra time past the duration limit before a silent child is killed. */
 const GRACE_MS = 10_000;
@@ -33,12 +37,18 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   /** Started on the first request: a connection that never launches costs no process. */
   private started: WatchedChild | undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; whileBusy?: () => unknown }>();
+  private readonly waiting = new Map<number, { method: string; resolve: (v: unknown) => void; reject: (e: Error) => void; whileBusy?: () => unknown }>();
   private ended = false;
   private readonly mirror = new RuntimeMirror();
   private readonly threadMirror = new ThreadMirror();
   private maxMemory: number | null = DEFAULT_LIMITS.maxMemory;
   private inputsOnce: Promise<Record<string, unknown>> | undefined;
+  /** The client's configuration, for a child that takes over (pause in a runaway sandbox). */
+  private readonly settings = new ReplayedSettings();
+  /** Which child's messages count: a replaced child's last words are dropped. */
+  private generation = 0;
+  /** Setting up a child that takes over: its launch's events were heard once already. */
+  private muted = false;
 
   constructor(private readonly toleranceMs = watchdogMs(DEFAULT_LIMITS, GRACE_MS)) {
     super();
@@ -49,14 +59,20 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     return this.started;
   }
 
+  /** A client initialized: start the child now, so it warms up while the client sends its configuration (see warmUp.ts). */
+  prepare(): void {
+    void this.child;
+  }
+
   /** Held by the sandbox right now (false before the child exists). */
   private get busy(): boolean {
     return !this.ended && this.started !== undefined && this.started.busy;
   }
 
   private spawn(toleranceMs: number): WatchedChild {
+    const generation = ++this.generation;
     return new WatchedChild('runtimeHost.js', 'runtimeChild.ts', toleranceMs, {
-      message: m => this.onMessage(m as Parameters<RemoteRuntime['onMessage']>[0]),
+      message: m => { if (generation === this.generation) this.onMessage(m as Parameters<RemoteRuntime['onMessage']>[0]); },
       unresponsive: ms => this.lost('TimeoutError', `the sandbox process did not answer for ${Math.round(ms / 1000)} s and was killed (the debugger's watchdog; Monty's own limit did not stop it)`),
       exit: (how, stderr, memory) => (memory
         ? this.lost('MemoryError', `the sandbox process used ${Math.round(memory.rss / 1048576)} MiB and was stopped: ${memoryHint(this.maxMemory, memory.bound)}`)
@@ -76,6 +92,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
 
   /** A client handler that throws must not take this process down with it. */
   private deliver(name: string, args: unknown[]): void {
+    if (this.muted) return;
     try {
       (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
     } catch (e) {
@@ -137,8 +154,9 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
         return;
       }
       const id = this.nextId++;
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(whileBusy ? { whileBusy } : {}) });
+      this.waiting.set(id, { method, resolve: resolve as (v: unknown) => void, reject, ...(whileBusy ? { whileBusy } : {}) });
       this.mirror.asked(id, method, args);
+      this.settings.note(method, args);
       this.child.send({ t: 'call', id, method, args: encode(args) });
     });
   }
@@ -191,14 +209,40 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   dataBreakpointInfo(frameId: number, name: string): Promise<DataBreakpointInfo> { return this.call('dataBreakpointInfo', frameId, name); }
   setDataBreakpoints(specs: DataBreakpointSpec[]): Promise<DataBreakpointStatus[]> { return this.call('setDataBreakpoints', specs); }
   pause(): Promise<void> {
-    if (this.busy) {
-      // The child takes the request when the sandbox next pauses; the client hears back now.
-      void this.call('pause').catch(() => undefined);
-      this.deliver('output', [{ category: 'console', text: `the sandbox has been running Python code for ${Math.round(this.child.silentMs / 1000)} s without an external call: it pauses at the next one\n` }]);
-      return Promise.resolve();
-    }
+    if (this.busy && this.settings.configured) return this.replaceSpinningChild();
     return this.call('pause');
   }
+
+  /**
+   * Pause a sandbox that runs Python code without an external call: its child
+   * cannot take a request, so it is killed and a fresh one replays the run
+   * (deterministic: the same code, inputs and call results) to the loop it was
+   * spinning in, and pauses there.
+   */
+  private async replaceSpinningChild(): Promise<void> {
+    const seconds = Math.round(this.child.silentMs / 1000);
+    const records = this.mirror.calls().filter(r => r.status !== 'pending');
+    const stdout = this.mirror.stdout();
+    this.deliver('output', [{ category: 'console', text: `pausing: the sandbox has been running Python code for ${seconds} s without an external call, so its process cannot stop by itself; the debugger stops it and replays the run (${records.length} recorded call${records.length === 1 ? '' : 's'}, the same results) to where it was\n` }]);
+    const old = this.started!;
+    this.started = undefined;
+    old.stop();
+    // What set the run going (configurationDone, continue, a step) is done; what asked the old child something is not answered.
+    for (const w of this.waiting.values()) {
+      if (w.method && RUNS.has(w.method)) w.resolve(undefined);
+      else w.reject(new Error('the sandbox process was replaced to pause the run: ask again'));
+    }
+    this.waiting.clear();
+    this.muted = true;
+    try {
+      await this.settings.apply((method, ...args) => this.call(method, ...args));
+    } finally {
+      this.muted = false;
+    }
+    this.child.toleranceMs = old.toleranceMs;
+    await this.call('resumeSpinning', records, stdout, seconds);
+  }
+
   stepBack(threadId: number): Promise<void> { return this.call('stepBack', threadId); }
   reverseContinue(threadId: number): Promise<void> { return this.call('reverseContinue', threadId); }
   restartFrame(threadId: number, frameId?: number): Promise<void> { return this.call('restartFrame', threadId, frameId); }
@@ -219,7 +263,8 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     }
     if (!this.ended) {
       try {
-        await Promise.race([this.call('terminate'), new Promise(r => setTimeout(r, 1000))]);
+        // A child that answers is given the time its Python workers need to finish up (abort remote runs in flight).
+        await Promise.race([this.call('terminate'), new Promise(r => setTimeout(r, this.busy ? 1000 : 35_000).unref())]);
       } catch {
         // the child is gone already
       }

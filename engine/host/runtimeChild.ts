@@ -14,11 +14,22 @@ import { encodeRecords } from './recordBlock.ts';
 import { warmUp } from './warmUp.ts';
 
 const runtime = new DebugRuntime();
+runtime.deferRuns = true;
 const DEFAULT_MEMORY = 512 * 1024 * 1024;
 let batch: [string, unknown[]][] = [];
 /** Calls changed since the last flush: a call that started and finished in between is sent once, finished. */
 let changed = new Map<number, CallRecord>();
 let scheduled = false;
+/**
+ * Up to this many batches go at once in each 100 ms, even inside one step of
+ * the loop: a sandbox that then spins without yielding must not keep its last
+ * calls and output from the parent, which replays them to pause it
+ * (remoteRuntime.ts). Past that, events wait for the loop to yield.
+ */
+const EAGER_PER_WINDOW = 10;
+const WINDOW_MS = 100;
+let windowStart = 0;
+let eager = 0;
 
 function flush(): void {
   scheduled = false;
@@ -29,7 +40,15 @@ function flush(): void {
 }
 
 function later(): void {
-  if (!scheduled) {
+  const now = Date.now();
+  if (now - windowStart > WINDOW_MS) {
+    windowStart = now;
+    eager = 0;
+  }
+  if (eager < EAGER_PER_WINDOW) {
+    eager++;
+    flush();
+  } else if (!scheduled) {
     scheduled = true;
     setImmediate(flush);
   }

@@ -14,6 +14,9 @@ import type { RunEvents, RunResult } from '../run/sandboxRun.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { outcomeToWire, type StartOptions, type ToChild, type ToParent, type WireCall, type WireEvent } from './protocol.ts';
 import { decodeRecords, kwargsFromWire } from './recordBlock.ts';
+
+/** How long a stopped run may take to finish up (its Python workers abort remote runs) before it is killed. */
+const STOP_GRACE_MS = 35_000;
 import { WatchedChild } from './childProcess.ts';
 import { memoryHint } from './lifetime.ts';
 
@@ -186,6 +189,13 @@ export class SandboxProcess extends EventEmitter<RunEvents> {
     this.stopped = true;
     this.child?.send({ t: 'stop' } satisfies ToChild);
     const child = this.child;
-    setTimeout(() => child?.kill(), 2000).unref();
+    const since = Date.now();
+    // Killed when it cannot answer (held by the sandbox); one that answers is finishing up, within its workers' grace.
+    const check = (): void => {
+      if (!child || child.exited) return;
+      if (child.busy || Date.now() - since > STOP_GRACE_MS) child.kill();
+      else setTimeout(check, 500).unref();
+    };
+    setTimeout(check, 2000).unref();
   }
 }

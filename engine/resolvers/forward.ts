@@ -70,8 +70,8 @@ export class ForwardResolver implements Resolver {
   }
 
   /** Stops the Python worker (a later call starts a new one). */
-  dispose(): void {
-    this.worker.dispose();
+  dispose(): Promise<void> {
+    return this.worker.dispose();
   }
 }
 

@@ -32,7 +32,8 @@ import { StubResolver, type StubSpec } from './stub.ts';
 /** Resolves calls the client chose to forward, and owns the processes of the chain (dispose stops them). */
 export interface Forwarder extends Resolver {
   forward(call: ExternalCall): PromiseLike<CallOutcome>;
-  dispose?(): void;
+  /** Resolves when the chain's processes have exited. */
+  dispose?(): Promise<void>;
 }
 
 export interface ChainSpec {
@@ -70,7 +71,8 @@ export interface BuiltChain {
   remote?: RemoteResolver;
   /** The explicit forwarder (when there is one); its dispose stops every process of the chain. */
   forwarder?: Forwarder;
-  dispose(): void;
+  /** Stops the chain's processes; resolves when they have exited. */
+  dispose(): Promise<void>;
 }
 
 /** A bad setting found while building the chain, with the stage it belongs to (the attribute a debugger names). */
@@ -118,7 +120,7 @@ export async function buildResolvers(spec: ChainSpec): Promise<BuiltChain> {
   }
   const cassette = spec.cassette ? await stage('cassette', () => setUpCassette(spec.cassette!, spec.task, spec.inputs, spec.notice, signatures ? fn => signatures!.get(fn) : undefined)) : {};
   if (cassette.resolver) resolvers.push(cassette.resolver);
-  const disposers: (() => void)[] = [];
+  const disposers: (() => Promise<void>)[] = [];
   let forwarder: Forwarder | undefined;
   let remote: RemoteResolver | undefined;
   if (spec.extra) {
@@ -162,8 +164,8 @@ export async function buildResolvers(spec: ChainSpec): Promise<BuiltChain> {
       disposers.push(() => remote!.dispose());
     }
   }
-  const dispose = () => {
-    for (const d of disposers) d();
+  const dispose = async (): Promise<void> => {
+    await Promise.all(disposers.map(d => d()));
   };
   const local = forwarder;
   const owner: Forwarder | undefined = local && !spec.extra ? { source: local.source, resolve: c => local.resolve(c), forward: c => local.forward(c), dispose } : forwarder;

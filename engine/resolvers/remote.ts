@@ -167,10 +167,10 @@ export class RemoteResolver implements Resolver {
   private disposed = false;
 
   /** Stops the worker: runs still in flight are aborted by it before it exits. */
-  dispose(): void {
+  dispose(): Promise<void> {
     if (this.runs && !this.disposed) this.notice(`remote: ${this.runs} run${this.runs === 1 ? ' was' : 's were'} created on the cluster in this session`);
     this.disposed = true;
-    this.worker.dispose();
+    return this.worker.dispose();
   }
 }
 

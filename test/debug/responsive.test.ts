@@ -40,7 +40,7 @@ test('threads is answered while the runtime child cannot answer anything (stoppe
       process.kill(runtime, 'SIGCONT');
     }
     const stopped = dc.waitForEvent('stopped');
-    const launched = dc.launch({ program: join(dir, 'flow.py'), task: 'big', inputs: { rows: [1, 2, 3] }, stubs: { count: { python: 'args[0]' } }, stopOnExternalCall: 'all' });
+    const launched = dc.launchRequest({ program: join(dir, 'flow.py'), task: 'big', inputs: { rows: [1, 2, 3] }, stubs: { count: { python: 'args[0]' } }, stopOnExternalCall: 'all' } as never);
     await dc.waitForEvent('initialized');
     await dc.configurationDoneRequest();
     await launched;
@@ -82,7 +82,7 @@ test('inputs too large for one DAP message are left out of the launched event, w
       await dc.initializeRequest({ adapterID: 'flyte-sandbox', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
       const event = dc.waitForEvent('flyteSandbox/launched');
       const ended = dc.waitForEvent('terminated');
-      const launched = dc.launch({ program: join(dir, 'flow.py'), task: 'big', inputs: join(dir, inputs), stubs: { count: { python: 'args[0]' } }, stopOnExternalCall: 'none' });
+      const launched = dc.launchRequest({ program: join(dir, 'flow.py'), task: 'big', inputs: join(dir, inputs), stubs: { count: { python: 'args[0]' } }, stopOnExternalCall: 'none' } as never);
       const body = (await event).body as { task: string; inputs: { rows: unknown[] } | null; inputsOmitted?: string };
       assert.equal(body.task, 'big');
       if (omitted) {
