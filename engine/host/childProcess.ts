@@ -47,7 +47,7 @@ export class WatchedChild {
     this.toleranceMs = toleranceMs;
     const { module, execArgv } = entry(bundled, source);
     // Its own process group, so that killing it takes what it started (the Python worker) along.
-    this.child = fork(module, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', detached: true, env: childEnv() });
+    this.child = fork(module, [], { execArgv: process.env.FLYTE_CHILD_PROF ? [...execArgv, '--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', detached: true, env: childEnv() });
     trackChild(this.child, true);
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
