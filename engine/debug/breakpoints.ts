@@ -167,13 +167,13 @@ export class Breakpoints {
   }
 
   setLineBreakpoints(file: string, specs: LineBreakpointSpec[]): BreakpointStatus[] {
-    const sameFile = file === this.task.module.path;
+    const sameFile = file === this.task.codeModule.path;
     if (sameFile) this.lines = [];
     this.watchedCache = undefined;
     return specs.map(spec => {
       const { armed, problem } = arm({ ...spec, names: new Set<string>(), sites: new Set<number>() });
       if (problem) return { id: armed.id, verified: false, line: spec.line, message: problem };
-      if (!sameFile) return { id: armed.id, verified: false, line: spec.line, message: `this file is not the one being debugged (${this.task.module.path}): only the code of the sandboxed task ${this.task.name} runs here` };
+      if (!sameFile) return { id: armed.id, verified: false, line: spec.line, message: `this file is not the one being debugged (${this.task.codeModule.path}): only the code of the sandboxed task ${this.task.name} runs here` };
       if (this.sites) return this.armStatement(armed, spec.line);
       const sites = this.task.callSites.filter(s => s.file.line === spec.line && (s.name === 'flyte_map' || this.registry.get(s.name)));
       if (!sites.length) {
@@ -194,13 +194,13 @@ export class Breakpoints {
     let on = sites.filter(s => s.line === line);
     if (!on.length) {
       // a continuation line of a multi-line statement: the statement's first line
-      const off = this.task.module.lineStart(line);
+      const off = this.task.codeModule.lineStart(line);
       const inside = sites.filter(s => this.task.sourceMap.fileOffsetAt(s.codeStart) <= off && off < this.task.sourceMap.fileOffsetAt(Math.max(s.codeStart, s.codeEnd - 1)));
       const innermost = inside.sort((a, b) => b.codeStart - a.codeStart)[0];
-      if (innermost && this.task.module.lineText(line).trim() && !this.task.module.lineText(line).trim().startsWith('#')) on = sites.filter(s => s.line === innermost.line);
+      if (innermost && this.task.codeModule.lineText(line).trim() && !this.task.codeModule.lineText(line).trim().startsWith('#')) on = sites.filter(s => s.line === innermost.line);
     }
     if (!on.length) {
-      const text = this.task.module.lineText(line).trim();
+      const text = this.task.codeModule.lineText(line).trim();
       const within = this.task.sourceMap.codeLinesOf(line).length > 0 || sites.some(s => s.line < line) && sites.some(s => s.line > line);
       const why = !within ? `line ${line} is not part of the sandboxed task ${this.task.name}` : text === '' ? `line ${line} is blank` : text.startsWith('#') ? `line ${line} is a comment` : `line ${line} holds no statement that runs (e.g. an else:, except: or decorator line)`;
       const lines = [...new Set(sites.map(s => s.line))].sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import { recordsResolver } from './plainReplay.ts';
 function callsIn(task: SandboxTask, site: Site, fn: string): CallSite[] {
   const start = task.sourceMap.fileOffsetAt(site.codeStart);
   const end = task.sourceMap.fileOffsetAt(Math.max(site.codeStart, site.codeEnd - 1));
-  const offsetOf = (p: FilePosition) => task.module.lineStart(p.line) + p.column - 1;
+  const offsetOf = (p: FilePosition) => task.codeModule.lineStart(p.line) + p.column - 1;
   return task.callSites
     .filter(s => s.name === fn && offsetOf(s.file) >= start && offsetOf(s.file) <= end)
     .sort((a, b) => a.endLine - b.endLine || a.endColumn - b.endColumn);

@@ -111,7 +111,7 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
       this.lines = new LineStops(this.code.sites, this.breakpoints, this.data, {
         scope: () => this.scopeAtLine(),
         output: (text, category) => this.emit('output', { category, text }),
-        describe: site => (site ? `line ${site.line}: ${this.task.module.lineText(site.line).trim()}` : 'a statement'),
+        describe: site => (site ? `line ${site.line}: ${this.task.codeModule.lineText(site.line).trim()}` : 'a statement'),
         suspend: (stop, hit) => this.suspendLine(stop, hit),
       });
     }

@@ -32,7 +32,7 @@ export function atCall(task: SandboxTask, at: FramesAtStop, call: ExternalCall):
   if (!inner?.site) return at;
   const start = task.sourceMap.fileOffsetAt(inner.site.codeStart);
   const end = task.sourceMap.fileOffsetAt(Math.max(inner.site.codeStart, inner.site.codeEnd - 1));
-  const offsetOf = (line: number, column: number) => task.module.lineStart(line) + column - 1;
+  const offsetOf = (line: number, column: number) => task.codeModule.lineStart(line) + column - 1;
   const name = call.mapIndex !== undefined ? 'flyte_map' : call.function;
   const site = task.callSites.find(s => s.name === name && offsetOf(s.file.line, s.file.column) >= start && offsetOf(s.file.line, s.file.column) <= end);
   if (!site) return at;

@@ -3,8 +3,9 @@
  * `env.sandbox.orchestrator("...")` tasks assigned at module level, and
  * one-shot `flyte.sandbox.orchestrate_local(...)` runs found anywhere (spec
  * §1.2, §1.3, §2.2, §2.3). A code string is read when it is a literal, a
- * module-level constant, or a `+` concatenation of those; any other sandbox
- * call seen is reported with the reason it cannot be read.
+ * module-level constant (of this file, or imported from another workspace
+ * file: its positions are then that file's), or a `+` concatenation of those;
+ * any other sandbox call seen is reported with the reason it cannot be read.
  */
 import { dottedName, field, namedChildren, type SyntaxNode } from '../python/parser.ts';
 import type { FilePosition, PythonModule } from '../python/module.ts';
@@ -43,33 +44,37 @@ function enclosingDef(node: SyntaxNode): SyntaxNode | undefined {
   return undefined;
 }
 
-type Source = { text: TrackedText } | { problem: string };
+type Source = { text: TrackedText; module: PythonModule } | { problem: string };
+
+/** What `from X import NAME` binds, for the code strings of a module: the constant's value in X, or why it cannot be read. */
+type Imported = Map<string, { module: PythonModule; value: SyntaxNode } | { problem: string }>;
 
 /** The code string an expression holds, when the source shows it. */
-function codeSource(node: SyntaxNode | undefined, module: PythonModule, before: number | undefined, fn: SyntaxNode | undefined, depth = 0): Source {
+function codeSource(node: SyntaxNode | undefined, module: PythonModule, before: number | undefined, fn: SyntaxNode | undefined, imported: Imported = new Map(), depth = 0): Source {
   if (!node) return { problem: 'no code string is given' };
   if (depth > 20) return { problem: 'its code is defined through too many names' };
   switch (node.type) {
     case 'string':
     case 'concatenated_string': {
       const t = decodeStringLiteral(node);
-      if (t) return { text: t };
+      if (t) return { text: t, module };
       return { problem: `its code is an f-string or bytes literal (\`${snippet(node)}\`), built when it runs` };
     }
     case 'parenthesized_expression':
-      return codeSource(namedChildren(node)[0], module, before, fn, depth + 1);
+      return codeSource(namedChildren(node)[0], module, before, fn, imported, depth + 1);
     case 'binary_operator': {
       if (field(node, 'operator')?.text !== '+') return { problem: `its code is computed (\`${snippet(node)}\`) when it runs` };
-      const l = codeSource(field(node, 'left') ?? undefined, module, before, fn, depth + 1);
+      const l = codeSource(field(node, 'left') ?? undefined, module, before, fn, imported, depth + 1);
       if ('problem' in l) return l;
-      const r = codeSource(field(node, 'right') ?? undefined, module, before, fn, depth + 1);
+      const r = codeSource(field(node, 'right') ?? undefined, module, before, fn, imported, depth + 1);
       if ('problem' in r) return r;
-      return { text: l.text.concat(r.text) };
+      if (l.module !== r.module) return { problem: `its code joins strings from ${l.module.path} and ${r.module.path}; the debugger reads a code string from one file` };
+      return { text: l.text.concat(r.text), module: l.module };
     }
     case 'call': {
       const callee = dottedName(field(node, 'function'));
       const args = positionalArgs(node);
-      if ((callee === 'textwrap.dedent' || callee === 'dedent') && args.length === 1) return codeSource(args[0], module, before, fn, depth + 1);
+      if ((callee === 'textwrap.dedent' || callee === 'dedent') && args.length === 1) return codeSource(args[0], module, before, fn, imported, depth + 1);
       return { problem: `its code is the result of \`${snippet(node)}\`, computed when it runs` };
     }
     case 'identifier': {
@@ -80,8 +85,15 @@ function codeSource(node: SyntaxNode | undefined, module: PythonModule, before: 
       const b = before === undefined ? moduleBindings(module).get(node.text) : bindingBefore(module, node.text, before);
       if (b === 'later') return { problem: `its code is \`${node.text}\`, which is assigned only further down the module` };
       if (!b) return { problem: `its code is \`${node.text}\`, which is not defined at module level in this file` };
+      if (b.kind === 'import-from') {
+        const from = imported.get(node.text);
+        if (!from) return { problem: `its code is \`${node.text}\`, imported from ${'.'.repeat(b.level)}${b.from}, which is not a file of the workspace` };
+        if ('problem' in from) return from;
+        // the other file has run to its end when this import is done
+        return codeSource(from.value, from.module, undefined, undefined, new Map(), depth + 1);
+      }
       if (b.kind !== 'assign') return { problem: `its code is \`${node.text}\`, which is not a string constant` };
-      return codeSource(b.value, module, b.node.startIndex, undefined, depth + 1);
+      return codeSource(b.value, module, b.node.startIndex, undefined, imported, depth + 1);
     }
     default:
       return { problem: `its code is \`${snippet(node)}\`, computed when it runs` };
@@ -100,8 +112,22 @@ function snippet(node: SyntaxNode): string {
 
 export class CodeTaskReader {
   private readonly consumed = new Set<number>();
+  /** The module's `from X import NAME` of constants in workspace files (`load`). */
+  private imported: Imported = new Map();
 
   constructor(private readonly resolver: BindingResolver, private readonly profile: FlyteProfile, private readonly pythonVersion: PythonVersion) {}
+
+  /** Read what the module imports from other workspace files by name, for code strings kept there. */
+  async load(module: PythonModule): Promise<void> {
+    this.imported = new Map();
+    for (const [name, b] of moduleBindings(module)) {
+      if (b.kind !== 'import-from') continue;
+      const found = await this.resolver.lookup(module, name);
+      if (!found || 'external' in found) continue;
+      if (found.binding.kind === 'assign') this.imported.set(name, { module: found.module, value: found.binding.value });
+      else this.imported.set(name, { problem: `its code is \`${name}\`, which is not a string constant in ${found.module.path}` });
+    }
+  }
 
   /** A module-level `name = orchestrator_from_str(...)` or `name = env.sandbox.orchestrator("...", ...)`. */
   async codeString(module: PythonModule, assignment: SyntaxNode): Promise<SandboxTask | undefined> {
@@ -112,7 +138,7 @@ export class CodeTaskReader {
     const sourceArg = callee === 'orchestrator_from_str' ? keywordArg(call, 'source') ?? positionalArgs(call)[0] : positionalArgs(call)[0];
     if (callee !== 'orchestrator_from_str' && callee !== 'orchestrator') return undefined;
     if (callee === 'orchestrator' && (!sourceArg || literalTypeName(sourceArg, module, call.startIndex) !== 'str')) return undefined;
-    const source = codeSource(sourceArg, module, call.startIndex, undefined);
+    const source = codeSource(sourceArg, module, call.startIndex, undefined, this.imported);
     if ('problem' in source) return undefined;
     this.consumed.add(call.id);
     const at = module.nodePosition(left);
@@ -137,6 +163,7 @@ export class CodeTaskReader {
       flyteName: stringLiteral(keywordArg(call, 'name')) ?? 'sandboxed-code',
       at,
       code: source.text,
+      codeModule: source.module,
       origin: sourceArg?.startIndex ?? left.startIndex,
       inputs: inputs.inputs,
       inputNames: dummy ? ['_unused'] : inputs.inputs.map(i => i.name),
@@ -160,7 +187,7 @@ export class CodeTaskReader {
       const fn = enclosingDef(call);
       const before = fn ? undefined : call.startIndex;
       const sourceArg = keywordArg(call, 'source') ?? positionalArgs(call)[0];
-      const source = codeSource(sourceArg, module, before, fn);
+      const source = codeSource(sourceArg, module, before, fn, this.imported);
       if ('problem' in source) continue;
       const inputs = this.valueInputs(module, keywordArg(call, 'inputs'), before);
       if (!inputs) continue;
@@ -179,6 +206,7 @@ export class CodeTaskReader {
         flyteName: `orchestrate_local@${line}`,
         at: module.nodePosition(call),
         code: source.text,
+        codeModule: source.module,
         origin: sourceArg?.startIndex ?? call.startIndex,
         inputs,
         inputNames: inputs.map(i => i.name),
@@ -212,7 +240,7 @@ export class CodeTaskReader {
           return;
         }
       }
-      const source = codeSource(sourceArg, module, before, fn);
+      const source = codeSource(sourceArg, module, before, fn, this.imported);
       let reason: string;
       if ('problem' in source) reason = source.problem;
       else if (callee === 'orchestrate_local') reason = `its inputs= is not a dict literal with string keys (the debugger needs the input names)`;
@@ -332,22 +360,25 @@ export class CodeTaskReader {
   }
 
   private async build(module: PythonModule, t: {
-    kind: 'code-string' | 'one-shot'; name: string; flyteName: string; at: FilePosition; code: TrackedText; origin: number;
+    kind: 'code-string' | 'one-shot'; name: string; flyteName: string; at: FilePosition; code: TrackedText; codeModule: PythonModule; origin: number;
     inputs: TaskInput[]; inputNames: string[]; implicitInputs: Record<string, unknown>; outputs: string[];
     registry: Registry; declared: SandboxTask['declared']; definitionErrors: DefinitionError[]; preludeAt: number;
   }): Promise<SandboxTask> {
     // prepare_code_source: dedent, strip, empty -> "None"
     let flyteCode = t.code.dedent().strip();
-    if (flyteCode.text === '') flyteCode = TrackedText.synthetic('None', t.origin);
+    // positions of the code are in the file that holds it (another workspace file for an imported constant)
+    const elsewhere = t.codeModule !== module;
+    if (flyteCode.text === '') flyteCode = TrackedText.synthetic('None', elsewhere ? t.code.offsets[0] ?? 0 : t.origin);
     // Float inputs: one line before the code converts them as Flyte's type engine does (mapped to inputs=).
     const floats = t.inputs.filter(i => i.floats);
-    const runCode = floats.length ? TrackedText.synthetic(`${floats.map(i => `${i.name} = ${floatExpr(i.floats!, i.name)}`).join('; ')}\n`, t.preludeAt).concat(flyteCode) : flyteCode;
-    const prepared = await prepare(module, runCode, n => t.registry.get(n) !== undefined, this.profile);
+    const runCode = floats.length ? TrackedText.synthetic(`${floats.map(i => `${i.name} = ${floatExpr(i.floats!, i.name)}`).join('; ')}\n`, elsewhere ? flyteCode.offsets[0] ?? 0 : t.preludeAt).concat(flyteCode) : flyteCode;
+    const prepared = await prepare(t.codeModule, runCode, n => t.registry.get(n) !== undefined, this.profile);
     return {
       kind: t.kind,
       name: t.name,
       flyteName: t.flyteName,
       module,
+      codeModule: t.codeModule,
       at: t.at,
       isAsync: false,
       inputs: t.inputs,

@@ -88,6 +88,8 @@ export interface SandboxTask {
   /** The name Flyte shows in its UI (`<env>.<function>`, or `name=`). */
   flyteName: string;
   module: PythonModule;
+  /** The file its code is in: `module`, except for a code string imported from another workspace file. */
+  codeModule: PythonModule;
   at: FilePosition;
   isAsync: boolean;
   inputs: TaskInput[];
@@ -222,6 +224,7 @@ export class TaskExtractor {
   async extract(module: PythonModule): Promise<{ tasks: SandboxTask[]; unreadable: UnreadableCall[] }> {
     const tasks: SandboxTask[] = [];
     const codeTasks = new CodeTaskReader(this.resolver, this.profile, this.pythonVersion);
+    await codeTasks.load(module);
     const visit = async (node: SyntaxNode): Promise<void> => {
       for (const stmt of namedChildren(node)) {
         if (stmt.type === 'decorated_definition') {
@@ -291,6 +294,7 @@ export class TaskExtractor {
       name,
       flyteName: info.flyteName ?? name,
       module,
+      codeModule: module,
       at: module.nodePosition(nameNode),
       isAsync,
       inputs: params.inputs,

@@ -51,7 +51,7 @@ export function explainSandboxError(task: SandboxTask, registry: Registry, plan:
   const awaited = /^'(\w+)' object can't be awaited$/.exec(message);
   if (type === 'TypeError' && awaited && task.profile.awaitExternal === 'fails') {
     const at = innermost(frames);
-    const site = at && task.callSites.find(s => s.file.line === at.line && registry.get(s.name) && /\bawait\b/.test(task.module.lineText(at.line)));
+    const site = at && task.callSites.find(s => s.file.line === at.line && registry.get(s.name) && /\bawait\b/.test(task.codeModule.lineText(at.line)));
     if (site) {
       return `the debugger has just caught a production failure: in ${task.profile.label} the bridge resumes Monty with the plain result of ${site.name}() (a ${awaited[1]} here), not an awaitable, so \`await ${site.name}(...)\` fails at this line. Inside a sandboxed task calls to other tasks are synchronous: drop the \`await\`. (flyte-sdk's own example opaque_io.py, orchestrate_etl, has this bug.) The 'pooled' profile (PR #1539) reproduces a bridge that awaits external calls`;
     }

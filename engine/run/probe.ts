@@ -21,12 +21,12 @@ export interface ProbeResult {
 export function mapFrames(task: SandboxTask, frames: readonly MontyFrame[], sourceMap: SourceMap = task.sourceMap): Frame[] {
   return frames.map(f => {
     const pos = sourceMap.toFile(f.line, f.column);
-    return { file: pos.file, line: pos.line, column: pos.column, function: f.functionName ?? '<module>', sourceLine: task.module.lineText(pos.line).trim() };
+    return { file: pos.file, line: pos.line, column: pos.column, function: f.functionName ?? '<module>', sourceLine: task.codeModule.lineText(pos.line).trim() };
   });
 }
 
 function siteFrame(task: SandboxTask, site: CallSite): Frame {
-  return { file: site.file.file, line: site.file.line, column: site.file.column, function: site.enclosing, sourceLine: task.module.lineText(site.file.line).trim() };
+  return { file: site.file.file, line: site.file.line, column: site.file.column, function: site.enclosing, sourceLine: task.codeModule.lineText(site.file.line).trim() };
 }
 
 export function probe(task: SandboxTask, snapshot: MontySnapshot): ProbeResult {

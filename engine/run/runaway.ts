@@ -49,7 +49,7 @@ export async function locateRunaway(task: SandboxTask, inputs: Record<string, un
     const snapshot = replayToCall(task, inputs, records, last.seq);
     if (snapshot) lastSeen = probe(task, snapshot).frames;
   }
-  const lastCode = lastSeen.length ? task.sourceMap.toCode(task.module.lineStart(lastSeen.at(-1)!.line) + lastSeen.at(-1)!.column - 1) : undefined;
+  const lastCode = lastSeen.length ? task.sourceMap.toCode(task.codeModule.lineStart(lastSeen.at(-1)!.line) + lastSeen.at(-1)!.column - 1) : undefined;
   const fromLine = lastCode?.line ?? 0;
   const loops = await loopsOf(task.code);
   // the first loop at or after the last pause that cannot pause itself, else any loop around it
@@ -57,7 +57,7 @@ export async function locateRunaway(task: SandboxTask, inputs: Record<string, un
   const where = lastSeen.length ? `after its last pause at ${lastSeen.at(-1)!.file}:${lastSeen.at(-1)!.line} (${last!.function}())` : 'before its first external call';
   if (!candidate) return { frames: lastSeen, note: `Monty does not report where it was; the sandbox was running ${where}` };
   const pos = task.sourceMap.toFile(candidate.line, candidate.column);
-  const loopFrame: Frame = { file: pos.file, line: pos.line, column: pos.column, function: candidate.function, sourceLine: task.module.lineText(pos.line).trim() };
+  const loopFrame: Frame = { file: pos.file, line: pos.line, column: pos.column, function: candidate.function, sourceLine: task.codeModule.lineText(pos.line).trim() };
   const outer = lastSeen.filter(f => f.function !== candidate.function);
   return { frames: [...outer, loopFrame], note: `Monty does not report where it was: the sandbox was running ${where}, most likely in the loop at line ${pos.line} (inferred)` };
 }

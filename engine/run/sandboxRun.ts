@@ -208,7 +208,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       if (e instanceof MontySyntaxError) {
         const err = firstSyntaxError((await parsePython(this.task.code)).rootNode);
         const pos = err ? this.task.sourceMap.toFile(err.startPosition.row + 1, err.startPosition.column + 1) : this.task.at;
-        this.fail('SyntaxError', e.exception.message, 'syntax', { frames: [{ file: pos.file, line: pos.line, column: pos.column, function: this.task.name, sourceLine: this.task.module.lineText(pos.line).trim() }] });
+        this.fail('SyntaxError', e.exception.message, 'syntax', { frames: [{ file: pos.file, line: pos.line, column: pos.column, function: this.task.name, sourceLine: this.task.codeModule.lineText(pos.line).trim() }] });
       }
       if (e instanceof MontyRuntimeError) {
         this.fail(e.exception.typeName, e.exception.message, 'syntax', { frames: mapFrames(this.task, e.traceback(), this.options.instrumentation?.code.sourceMap), hint: 'Monty, the sandbox interpreter, does not support this syntax: production fails the same way' });

@@ -82,6 +82,11 @@ export class LspClient {
     return version;
   }
 
+  /** The editor saved the document (its text is on disk). */
+  async save(path: string): Promise<void> {
+    await this.connection.sendNotification('textDocument/didSave', { textDocument: { uri: this.uri(path) } });
+  }
+
   async close(path: string): Promise<void> {
     await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri: this.uri(path) } });
   }
