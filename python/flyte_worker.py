@@ -32,8 +32,6 @@ sys.dont_write_bytecode = True  # before importing forward_worker: no __pycache_
 import asyncio  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
-import threading  # noqa: E402
-import json  # noqa: E402
 from datetime import timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -417,22 +415,7 @@ async def shutdown():
 
 
 async def main():
-    loop = asyncio.get_running_loop()
-    lines = asyncio.Queue()
-    threading.Thread(target=fw.read_requests, args=(loop, lines), daemon=True).start()
-    while True:
-        line = await lines.get()
-        if not line:
-            break
-        if not line.strip():
-            continue
-        try:
-            request = json.loads(line)
-            if not isinstance(request, dict):
-                raise ValueError("a request is a JSON object")
-        except ValueError as e:
-            fw.notice(f"ignored a malformed request ({e}): {line[:200]!r}")
-            continue
+    async for request in fw.requests():
         if request.get("op") == "cancel":
             task = _tasks.get(request.get("target"))
             if task is not None:

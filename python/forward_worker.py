@@ -402,16 +402,15 @@ def exit_with_parent():
         time.sleep(0.25)
 
 
-async def main():
-    threading.Thread(target=exit_with_parent, daemon=True).start()
+async def requests():
+    """The requests on stdin, one JSON object a line, until stdin closes (a malformed line is said and skipped)."""
     loop = asyncio.get_running_loop()
     lines = asyncio.Queue()
     threading.Thread(target=read_requests, args=(loop, lines), daemon=True).start()
-    running = set()
     while True:
         line = await lines.get()
         if not line:
-            break
+            return
         if not line.strip():
             continue
         try:
@@ -421,6 +420,13 @@ async def main():
         except ValueError as e:
             notice(f"ignored a malformed request ({e}): {line[:200]!r}")
             continue
+        yield request
+
+
+async def main():
+    threading.Thread(target=exit_with_parent, daemon=True).start()
+    running = set()
+    async for request in requests():
         task = asyncio.ensure_future(handle(request))
         running.add(task)
         task.add_done_callback(running.discard)
