@@ -56,9 +56,17 @@ export class LineStops {
   step: StepRequest | undefined;
   stopAt: { count: number; reason: StopReason } | undefined;
   pauseRequested = false;
+  /** Said with the pause's stop (how long the sandbox had been running without an external call). */
+  pauseNote: string | undefined;
   /** Pause inside the loop a runaway sandbox was spinning in: at the first statement its frame starts a second time. */
   pauseInLoop: { seen: Set<string>; description: string } | undefined;
   sets: LocalSet[] = [];
+  /** This run decides nothing before this statement count (a replay to a stop seen before; probes before it only keep the log). */
+  floor = 0;
+  /** Filling the log: every statement calls in (nothing is decided before `floor`). */
+  logging = false;
+  /** The count of the last probe seen: a gap since then makes the loop-header repeat unknown. */
+  private lastCount = 0;
   /** By depth: the frame there and the site it last started, for not stopping twice at a loop header. */
   private lastSite: { frame: number; site: number }[] = [];
 
@@ -66,7 +74,7 @@ export class LineStops {
 
   /** Must every statement call the host (a step, a pause, line or data breakpoints)? */
   private get continuous(): boolean {
-    return this.step !== undefined || this.pauseRequested || this.pauseInLoop !== undefined || this.breakpoints.hasLineBreakpoints || this.data.any;
+    return this.logging || this.step !== undefined || this.pauseRequested || this.pauseInLoop !== undefined || this.breakpoints.hasLineBreakpoints || this.data.any;
   }
 
   /** Does anything need the probes at all? If not, the gate closes and the run goes at full speed. */
@@ -77,7 +85,7 @@ export class LineStops {
   /** The first statement count, from `from` on, that must call the host. */
   gate(from: number): number {
     const set = this.sets.find(s => s.count >= from)?.count ?? NEVER;
-    const want = this.continuous ? from : this.stopAt && this.stopAt.count >= from ? this.stopAt.count : NEVER;
+    const want = this.continuous ? (this.logging ? from : Math.max(from, this.floor)) : this.stopAt && this.stopAt.count >= from ? this.stopAt.count : NEVER;
     return Math.min(want, set);
   }
 
@@ -97,6 +105,7 @@ export class LineStops {
   /** Forget what the previous run saw (a new run, or a replay, starts). */
   resetRun(): void {
     this.lastSite = [];
+    this.lastCount = 0;
     this.afterSet = undefined;
     this.data.reset();
   }
@@ -108,6 +117,8 @@ export class LineStops {
     let repeat = false;
     if (!second) {
       const site = this.sites[hit.site - 1];
+      if (hit.count !== this.lastCount + 1) this.lastSite = [];
+      this.lastCount = hit.count;
       const prior = this.lastSite[hit.depth];
       repeat = site?.loop === true && prior?.frame === hit.frame && prior.site === hit.site;
       this.lastSite[hit.depth] = { frame: hit.frame, site: hit.site };
@@ -120,7 +131,7 @@ export class LineStops {
       }
     }
     const next: ProbeAnswer = [this.gate(hit.count + 1), null];
-    if (hit.replaying) return next;
+    if (hit.replaying || hit.count < this.floor) return next;
     const stop = this.decide(hit, repeat);
     if (!stop) return next;
     return this.host.suspend(stop, hit);
@@ -155,7 +166,9 @@ export class LineStops {
     if (this.pauseRequested) {
       this.pauseRequested = false;
       this.step = undefined;
-      return at('pause');
+      const note = this.pauseNote;
+      this.pauseNote = undefined;
+      return at('pause', note ? { description: `${note} · ${this.host.describe(site)}` } : {});
     }
     if (repeat) return undefined;
     if (this.breakpoints.hasLineBreakpoints && this.breakpoints.onSite(hit.site)) {

@@ -53,16 +53,16 @@ export class ProbeLog {
     return { count, site: this.data[o]!, frame: this.data[o + 1]!, depth: this.data[o + 2]!, callsBefore: this.data[o + 3]!, stdoutLength: this.data[o + 4]! };
   }
 
-  /** Whether every statement from 1 to `count` is known. */
-  complete(count: number): boolean {
-    if (this.floor > 0) return false;
-    for (let c = 1; c <= count; c++) if (!this.known[c]) return false;
+  /** Whether every statement from `from` to `count` is known. */
+  complete(count: number, from = 1): boolean {
+    if (this.floor >= from) return false;
+    for (let c = from; c <= count; c++) if (!this.known[c - this.floor]) return false;
     return true;
   }
 
   /** Walk back from `count` (exclusive) to the first statement (not a repeated loop header) that satisfies `test`. */
-  findBefore(count: number, test: (s: LoggedStatement) => boolean): LoggedStatement | undefined {
-    for (let c = count - 1; c > this.floor; c--) {
+  findBefore(count: number, test: (s: LoggedStatement) => boolean, from = this.floor + 1): LoggedStatement | undefined {
+    for (let c = count - 1; c > this.floor && c >= from; c--) {
       if (this.known[c - this.floor] !== 1) continue;
       const s = this.get(c);
       if (s && test(s)) return s;

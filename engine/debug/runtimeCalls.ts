@@ -271,7 +271,10 @@ export abstract class RuntimeCalls extends RuntimeCore {
   async pause(): Promise<void> {
     this.pauseRequested = true;
     if (this.lines) this.lines.pauseRequested = true;
-    if (this.state === 'running' && this.pendings.size === 0 && !this.lineStop && this.sandboxGate === NEVER) this.emit('output', { category: 'console', text: 'pausing at the next external call (a sandbox running Python code between calls cannot be interrupted)\n' });
+    const inPython = this.state === 'running' && this.pendings.size === 0 && !this.lineStop;
+    if (inPython && !this.lines) this.emit('output', { category: 'console', text: 'pausing at the next external call (a sandbox running Python code between calls cannot be interrupted: this session is not instrumented)\n' });
+    const seconds = Math.round((performance.now() - this.lastCallAt) / 1000);
+    if (inPython && this.lines && seconds >= 1) this.lines.pauseNote = `paused in Python code: the sandbox had been running for ${seconds} s without an external call`;
   }
 
   async resolveCall(threadId: number, action: CallAction): Promise<void> {

@@ -21,6 +21,7 @@ import type { BreakpointStatus, FunctionBreakpointSpec, LineBreakpointSpec } fro
 import { DataBreakpoints } from './dataBreakpoints.ts';
 import { prepareLaunch, type Forwarder, type RuntimeHooks } from './launchSetup.ts';
 import { LineStops } from './lineStops.ts';
+import { Checkpoints } from './checkpoints.ts';
 import { callPosition, resolveCallSites } from './callSites.ts';
 import { replayToEnd } from './plainReplay.ts';
 import { type EvalScope } from './pythonEval.ts';
@@ -63,6 +64,10 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
   protected lineStop: LineStop | undefined;
   /** The gate the sandbox holds now: statements from this count on call the host. */
   protected sandboxGate = NEVER;
+  /** Copies of the run at probes, for replays that start near where they go (checkpoints.ts). */
+  protected readonly checkpoints = new Checkpoints();
+  /** When the last external call was answered (or the run started): how long the sandbox has run Python code since. */
+  protected lastCallAt = 0;
   /** A call the client already saw: when the replay reaches it, answer it (no second stop). */
   protected release: { seq: number; outcome?: CallOutcome } | undefined;
   /** The next stop is a repositioning the client does not see (no `stopped` event). */
@@ -141,7 +146,7 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
     this.emitStop({ reason, threadId: MAIN_THREAD, description: `${this.task.name}(${Object.entries(this.inputValues).map(([k, v]) => `${k}=${pyRepr(v)}`).join(', ')}) · before the first line` });
   }
 
-  protected startRun(history?: History, gateFrom = 0): void {
+  protected startRun(history?: History, gateFrom = 0, floor = gateFrom): void {
     const id = ++this.runId;
     this.state = 'running';
     this.failure = undefined;
@@ -151,7 +156,10 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
     const controller: Resolver = { source: 'interactive', resolve: call => this.onCall(call, 'call') };
     const gate: Resolver = { source: 'interactive', resolve: call => this.onCall(call, 'map') };
     const lines = this.lines;
-    this.sandboxGate = lines ? lines.gate(gateFrom) : NEVER;
+    if (!history) this.checkpoints.clear();
+    if (lines) lines.floor = floor;
+    this.sandboxGate = lines ? ajar(lines.gate(gateFrom), Math.max(gateFrom, 0)) : NEVER;
+    const code = this.code;
     const run = new SandboxRun(this.task, {
       inputs: this.inputValues,
       resolvers: [controller],
@@ -169,9 +177,10 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
             if (this.unwind.length) this.unwind = [];
             this.lastHit = hit;
             const a = lines.onProbe(hit);
-            if (isThenable(a)) return a.then(x => this.gateAnswered(x));
-            return this.gateAnswered(a);
+            if (isThenable(a)) return a.then(x => this.gateAnswered(ajarAnswer(x, hit.count)));
+            return this.gateAnswered(ajarAnswer(a, hit.count));
           },
+          checkpoint: (hit, dump) => this.checkpoints.offer(hit, dump, code!.code, lines.sets),
           report: r => {
             if (this.unwind.length < 10_000) this.unwind.push(r);
           },
@@ -181,7 +190,9 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
     this.run = run;
     run.on('output', text => this.emit('output', { category: 'stdout', text }));
     run.on('call', r => this.emit('call', r));
+    this.lastCallAt = performance.now();
     run.on('result', r => {
+      this.lastCallAt = performance.now();
       this.emit('call', r);
       this.recorder?.changed(() => run.calls as CallRecord[]);
       const thread = itemThread(r.seq);
@@ -374,4 +385,21 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
   protected abstract onCall(call: ExternalCall, kind: 'call' | 'map'): CallOutcome | undefined | Promise<CallOutcome | undefined>;
   protected abstract gateMayBeNeeded(): void;
   protected abstract leaveStop(): boolean;
+}
+
+/**
+ * The gate is never shut for long: the sandbox calls the host at least every
+ * this many statements, so a loop without external calls still takes a pause
+ * (the run yields to requests there) and leaves checkpoints behind.
+ */
+const AJAR = 4096;
+
+function ajar(gate: number, count: number): number {
+  return Math.min(gate, count + AJAR);
+}
+
+function ajarAnswer(a: ProbeAnswer, count: number): ProbeAnswer {
+  // null leaves the sandbox's gate where it is (open: the next statement calls in again)
+  if (!a) return a;
+  return a[0] <= count + AJAR ? a : [count + AJAR, a[1], ...(a[2] ? [a[2]] : [])] as ProbeAnswer;
 }

@@ -27,8 +27,18 @@ export abstract class RuntimeTravel extends RuntimeCalls {
   async stepBack(threadId: number): Promise<void> {
     const hit = this.lineStop?.hit;
     if (hit && this.lines && threadId === MAIN_THREAD) {
-      await this.ensureLogged(hit.count);
-      const target = this.lines.log.findBefore(hit.count, s => s.frame === hit.frame || s.depth < hit.depth);
+      const test = (s: { frame: number; depth: number }) => s.frame === hit.frame || s.depth < hit.depth;
+      // Usually a few statements back: first from the nearest checkpoint, then from the start.
+      const near = this.checkpointBefore(hit.count, hit.callsBefore);
+      let target;
+      if (near > 0) {
+        await this.ensureLogged(hit.count, near);
+        target = this.lines.log.findBefore(hit.count, test, near);
+      }
+      if (!target) {
+        await this.ensureLogged(hit.count);
+        target = this.lines.log.findBefore(hit.count, test);
+      }
       if (!target) {
         this.rewindToEntry();
         return;
@@ -109,19 +119,31 @@ export abstract class RuntimeTravel extends RuntimeCalls {
     this.startRun({ records, stdout, until, stdoutOffset: stdout.length }, 0);
   }
 
-  /** Make sure the log knows every statement up to `count`: if not, replay silently to here with every probe calling in. */
-  protected async ensureLogged(count: number): Promise<void> {
+  /** The statement count of the nearest checkpoint before `count` (after at most `callsBefore` calls), or 0. */
+  protected checkpointBefore(count: number, callsBefore: number): number {
+    if (!this.code || !this.lines) return 0;
+    return this.checkpoints.best(this.code.code, count, callsBefore, this.lines.sets)?.count ?? 0;
+  }
+
+  /**
+   * Make sure the log knows every statement up to `count` (from `from`, a
+   * checkpoint's count, or from the start): if not, replay silently to here
+   * with every probe from there calling in.
+   */
+  protected async ensureLogged(count: number, from?: number): Promise<void> {
     const lines = this.lines!;
-    if (lines.log.complete(count)) return;
+    if (lines.log.complete(count, from ?? 1)) return;
+    const gateFrom = from === undefined ? 0 : from + 1;
     const hit = this.lineStop?.hit;
     const p = this.pendings.get(MAIN_THREAD);
     if (hit) {
       const now = lines.log.get(hit.count)!;
-      this.restartAt({ kind: 'line', count: hit.count, callsBefore: now.callsBefore, stdoutLength: now.stdoutLength }, { reason: this.lineStop!.stop.reason, silent: true, gateFrom: 0, stop: this.lineStop!.stop });
+      this.restartAt({ kind: 'line', count: hit.count, callsBefore: now.callsBefore, stdoutLength: now.stdoutLength }, { reason: this.lineStop!.stop.reason, silent: true, gateFrom, floor: count, log: true, stop: this.lineStop!.stop });
     } else if (p && p.call.mapIndex === undefined) {
-      this.restartAt({ kind: 'call', seq: p.call.seq }, { reason: p.stop.reason, silent: true, gateFrom: 0, stop: p.stop });
+      this.restartAt({ kind: 'call', seq: p.call.seq }, { reason: p.stop.reason, silent: true, gateFrom, floor: count + 1, log: true, stop: p.stop });
     } else return;
     await this.nextStop();
+    lines.logging = false;
   }
 
   protected abandonRun(silent = false): { records: CallRecord[]; stdout: string } {
@@ -155,13 +177,14 @@ export abstract class RuntimeTravel extends RuntimeCalls {
    * with `release`), or a statement (stopped before it). `silent`: the
    * client is not told (the position is the one it already sees).
    */
-  protected restartAt(to: Position, opts: { reason: StopReason; silent?: boolean; gateFrom?: number; release?: { outcome?: CallOutcome }; releaseBreakpoint?: boolean; keepStep?: StepRequest; stop?: StoppedInfo }): void {
+  protected restartAt(to: Position, opts: { reason: StopReason; silent?: boolean; gateFrom?: number; floor?: number; log?: boolean; release?: { outcome?: CallOutcome }; releaseBreakpoint?: boolean; keepStep?: StepRequest; stop?: StoppedInfo }): void {
     const { records, stdout } = this.abandonRun(opts.silent);
     this.silentStop = opts.silent ?? false;
     if (this.lines) {
       this.lines.step = opts.keepStep;
       this.lines.stopAt = undefined;
       this.lines.pauseRequested = false;
+      this.lines.logging = opts.log ?? false;
     }
     let history: History;
     if (to.kind === 'call') {
@@ -181,8 +204,15 @@ export abstract class RuntimeTravel extends RuntimeCalls {
       this.lines!.dropSetsFrom(to.count + 1);
       history = { records: records.slice(0, to.callsBefore), stdout, until: to.callsBefore + 1, stdoutOffset: to.stdoutLength };
     }
+    // Copies taken after calls that may now be answered differently are of another run; the nearest earlier one is the start.
+    this.checkpoints.dropFromCall(history.until);
+    if (this.code && this.lines) {
+      const before = Math.min(to.kind === 'line' ? to.count : NEVER, opts.gateFrom ?? NEVER);
+      const checkpoint = this.checkpoints.best(this.code.code, before, history.until - 1, this.lines.sets);
+      if (checkpoint) history.checkpoint = checkpoint;
+    }
     if (!opts.silent) this.emit('rewound', { seq: history.until });
-    this.startRun(history, opts.gateFrom ?? 0);
+    this.startRun(history, opts.gateFrom ?? 0, opts.floor ?? opts.gateFrom ?? 0);
   }
 
 }

@@ -209,7 +209,13 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
   dataBreakpointInfo(frameId: number, name: string): Promise<DataBreakpointInfo> { return this.call('dataBreakpointInfo', frameId, name); }
   setDataBreakpoints(specs: DataBreakpointSpec[]): Promise<DataBreakpointStatus[]> { return this.call('setDataBreakpoints', specs); }
   pause(): Promise<void> {
-    if (this.busy && this.settings.configured) return this.replaceSpinningChild();
+    if (this.busy && this.settings.configured) {
+      // An instrumented run takes a pause between statements (it yields there); one held anyway is inside a single statement.
+      if (this.settings.launch?.instrument !== false) return this.replaceSpinningChild();
+      void this.call('pause').catch(() => undefined);
+      this.deliver('output', [{ category: 'console', text: `the sandbox has been running Python code for ${Math.round(this.child.silentMs / 1000)} s without an external call, and this session is not instrumented ("instrument": false): it pauses at the next external call\n` }]);
+      return Promise.resolve();
+    }
     return this.call('pause');
   }
 

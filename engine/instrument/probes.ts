@@ -53,6 +53,8 @@ export interface Instrumentation {
   probe(hit: ProbeHit): ProbeAnswer | Promise<ProbeAnswer>;
   /** A frame reported its locals during a real exception's unwinding (post-mortem). */
   report?(r: FrameReport): void;
+  /** A live probe hit: the host may keep a copy of the paused run here (`dump`) to start a later replay from. */
+  checkpoint?(hit: ProbeHit, dump: () => Uint8Array): void;
 }
 
 export const NEVER = Number.MAX_SAFE_INTEGER;

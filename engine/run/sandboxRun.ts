@@ -56,6 +56,15 @@ export interface History {
   until: number;
   /** How much of `stdout` the replayed part prints (default: up to call #until). */
   stdoutOffset?: number;
+  /** Start from this copy of an earlier run paused at a probe, not from the beginning (instrumented runs). */
+  checkpoint?: RunCheckpoint;
+}
+
+/** An instrumented run paused at a probe, dumped: the calls and output before it are those of the history. */
+export interface RunCheckpoint {
+  dump: Uint8Array;
+  callsBefore: number;
+  stdoutLength: number;
 }
 
 const FLYTE_MAP_ENTRY: RegistryEntry = { name: 'flyte_map', category: 'task', taskTemplate: false, what: 'the flyte_map built-in', reason: 'built into the bridge' };
@@ -209,7 +218,10 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   }
 
   private async loop(): Promise<unknown> {
-    const monty = await this.compile();
+    const h = this.options.history;
+    const checkpoint = h?.checkpoint && this.options.instrumentation ? h.checkpoint : undefined;
+    // a checkpoint holds the compiled code: the run that made it compiled it (the run starts after the caller's turn either way)
+    const monty = checkpoint ? await Promise.resolve(undefined) : await this.compile();
     const instr = this.options.instrumentation;
     const inputs = buildInputs(this.task, this.options.inputs, 'inputs', { marshal: !this.plan.fastPath });
     this.montyInputs = inputs;
@@ -225,15 +237,16 @@ export class SandboxRun extends EventEmitter<RunEvents> {
     let lastYield = this.dispatcher.now();
     let sinceYield = 0;
 
-    const h = this.options.history;
     if (h) {
       const at = h.records.find(r => r.seq === h.until);
       const offset = h.stdoutOffset ?? (at ? at.stdoutOffset : h.stdout.length);
       this.stdout = h.stdout.slice(0, offset);
-      this.skipOutput = offset;
+      this.skipOutput = offset - (checkpoint?.stdoutLength ?? 0);
     }
-    let progress: Progress = monty.start({ ...(this.task.inputNames.length || instr ? { inputs: montyInputs } : {}), limits, printCallback });
-    if (h) progress = this.fastForward(progress, h);
+    let progress: Progress = checkpoint
+      ? MontySnapshot.load(checkpoint.dump as Buffer, { printCallback })
+      : monty!.start({ ...(this.task.inputNames.length || instr ? { inputs: montyInputs } : {}), limits, printCallback });
+    if (h) progress = this.fastForward(progress, h, checkpoint?.callsBefore ?? 0);
     for (;;) {
       if (progress instanceof MontyComplete) return this.finalOutput(progress.output);
       if (progress instanceof MontyNameLookup) {
@@ -248,7 +261,8 @@ export class SandboxRun extends EventEmitter<RunEvents> {
         const value = isThenable(answer) ? await this.unlessStopped(answer) : answer;
         if (this.abort.signal.aborted) this.fail('RunStopped', 'the run was stopped', 'stopped');
         hostMs += this.dispatcher.now() - t0;
-        if (++sinceYield >= YIELD_EVERY_CALLS) {
+        // time-based too: a loop without external calls still lets requests in (a pause) between its probes
+        if (++sinceYield >= YIELD_EVERY_CALLS || t0 - lastYield > YIELD_EVERY_MS) {
           await new Promise(setImmediate);
           lastYield = this.dispatcher.now();
           sinceYield = 0;
@@ -311,16 +325,20 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   /** A probe hit or frame report of the instrumented code: the host's answer to resume it with. */
   private internal(snapshot: MontySnapshot, instr: Instrumentation, replaying: boolean, callsBefore = this.dispatcher.records.length): ProbeAnswer | Promise<ProbeAnswer> {
     // While replaying, `stdout` already holds text the replay has yet to print again.
-    if (isProbe(snapshot.functionName)) return instr.probe(probeHit(snapshot, callsBefore, this.stdout.length - this.skipOutput, replaying));
+    if (isProbe(snapshot.functionName)) {
+      const hit = probeHit(snapshot, callsBefore, this.stdout.length - this.skipOutput, replaying);
+      if (!replaying) instr.checkpoint?.(hit, () => snapshot.dump());
+      return instr.probe(hit);
+    }
     instr.report?.(frameReport(snapshot));
     return null;
   }
 
   /** Replay recorded results for the calls before `history.until`: exact, silent, and as fast as Monty resumes. */
-  private fastForward(progress: Progress, h: History): Progress {
+  private fastForward(progress: Progress, h: History, from: number): Progress {
     const kept = h.records.filter(r => r.seq < h.until);
     const instr = this.options.instrumentation;
-    let callsBefore = 0;
+    let callsBefore = from;
     const settle = (p: Progress): MontySnapshot | MontyComplete => {
       for (;;) {
         if (p instanceof MontyNameLookup) p = p.resume();
@@ -334,6 +352,7 @@ export class SandboxRun extends EventEmitter<RunEvents> {
       }
     };
     for (const r of kept) {
+      if (r.seq <= from) continue;
       if (r.mapParent !== undefined) {
         callsBefore = r.seq;
         continue;
