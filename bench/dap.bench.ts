@@ -6,6 +6,7 @@
  * file (how long, and how long `threads` waits meanwhile).
  */
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ export async function run(): Promise<void> {
 
   /** Launch; returns when configurationDone is sent (the run starts then). */
   const launch = async (dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown> = async () => undefined): Promise<number> => {
-    const launched = dc.launch({ program: file, task: 'loop', stubs: BENCH_STUBS, ...args });
+    const launched = dc.launchRequest({ program: file, task: 'loop', stubs: BENCH_STUBS, ...args } as DebugProtocol.LaunchRequestArguments);
     await dc.waitForEvent('initialized');
     await configure();
     const started = performance.now();
@@ -178,7 +179,7 @@ def big(rows: list) -> int:
       }
     })();
     const t0 = performance.now();
-    const launched = dc.launch({ program: file, task: 'big', inputs, stopOnExternalCall: 'all' });
+    const launched = dc.launchRequest({ program: file, task: 'big', inputs, stopOnExternalCall: 'all' } as DebugProtocol.LaunchRequestArguments);
     await dc.waitForEvent('initialized');
     await dc.configurationDoneRequest();
     await launched;

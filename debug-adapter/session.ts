@@ -13,6 +13,7 @@ import { LaunchError } from '../engine/debug/launchError.ts';
 import type { CallRecord } from '../engine/run/outcome.ts';
 import { pyRepr } from '../engine/values/python.ts';
 import { toWire } from '../engine/values/wire.ts';
+import { CallsBySeq } from '../engine/host/callsBySeq.ts';
 import { callSummary, type CallSummary } from './callSummary.ts';
 import { refusal, RequestGuard } from './requestGuard.ts';
 import { launchedInputs } from './launchedInputs.ts';
@@ -24,12 +25,18 @@ export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
 ];
 
 const CALLS_FLUSH_MS = 100;
+/**
+ * At most this many calls per `flyteSandbox/calls` event (~70 KB): a client
+ * that appends each chunk it reads to the bytes it holds until a message is
+ * whole (VS Code's own stream adapter does) copies a message O(size^2).
+ */
+const CALLS_PER_EVENT = 512;
 
 export class FlyteSandboxSession extends DebugSession {
   private readonly vars = new VariableStore();
   /** variablesReference of each Locals scope at this stop → the frame it belongs to (for setVariable, data breakpoints). */
   private readonly localsScopes = new Map<number, number>();
-  private readonly history = new Map<number, CallRecord>();
+  private readonly history = new CallsBySeq();
   private launchResponse: DebugProtocol.LaunchResponse | undefined;
   private program = '';
   private pendingSummaries = new Map<number, CallRecord>();
@@ -52,7 +59,7 @@ export class FlyteSandboxSession extends DebugSession {
     runtime.on('thread', t => this.sendEvent(new ThreadEvent(t.reason, t.threadId)));
     runtime.on('output', o => this.sendEvent(new OutputEvent(o.text, o.category)));
     runtime.on('call', r => {
-      this.history.set(r.seq, r);
+      this.history.set(r);
       this.pendingSummaries.set(r.seq, r);
       this.flushTimer ??= setTimeout(() => this.flushCalls(), CALLS_FLUSH_MS);
     });
@@ -65,7 +72,7 @@ export class FlyteSandboxSession extends DebugSession {
       this.sendEvent(new Event('flyteSandbox/callSites', { sites }));
     });
     runtime.on('rewound', ({ seq }) => {
-      for (const k of [...this.history.keys()]) if (k >= seq) this.history.delete(k);
+      this.history.dropFrom(seq);
       this.flushCalls();
       this.sendEvent(new Event('flyteSandbox/rewound', { seq }));
     });
@@ -90,9 +97,16 @@ export class FlyteSandboxSession extends DebugSession {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (!this.pendingSummaries.size) return;
-    const calls: CallSummary[] = [...this.pendingSummaries.values()].map(r => callSummary(r, this.followValues));
+    let calls: CallSummary[] = [];
+    for (const r of this.pendingSummaries.values()) {
+      calls.push(callSummary(r, this.followValues));
+      if (calls.length === CALLS_PER_EVENT) {
+        this.sendEvent(new Event('flyteSandbox/calls', { calls }));
+        calls = [];
+      }
+    }
     this.pendingSummaries.clear();
-    this.sendEvent(new Event('flyteSandbox/calls', { calls }));
+    if (calls.length) this.sendEvent(new Event('flyteSandbox/calls', { calls }));
   }
 
   private onStopped(s: StoppedInfo): void {
@@ -254,7 +268,7 @@ export class FlyteSandboxSession extends DebugSession {
       }
       const inputs = await this.runtime.inputs();
       scopes.push(new Scope('Inputs', this.vars.add(() => Object.entries(inputs).map(([k, v]) => this.vars.variable(k, v, `inputs[${JSON.stringify(k)}]`))), false));
-      const done = [...this.history.values()].filter(r => r.status !== 'pending').sort((a, b) => a.seq - b.seq);
+      const done = this.history.values().filter(r => r.status !== 'pending');
       const historyScope = new Scope('Call history', this.vars.add((start = 0, count = done.length) => done.slice(start, start + count).map(r => this.historyVariable(r))), false) as DebugProtocol.Scope;
       historyScope.indexedVariables = done.length;
       scopes.push(historyScope);

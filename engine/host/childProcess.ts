@@ -31,6 +31,52 @@ function entry(bundled: string, source: string): { module: string; execArgv: str
   return { module: fileURLToPath(new URL(`./${source}`, import.meta.url)), execArgv: ['--import', 'tsx'] };
 }
 
+function forkChild(module: string, execArgv: string[]): ChildProcess {
+  // Its own process group, so that killing it takes what it started (the Python worker) along.
+  return fork(module, [], { execArgv: process.env.FLYTE_CHILD_PROF ? [...execArgv, '--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', detached: true, env: childEnv() });
+}
+
+/** Children started ahead, by bundle name; on globalThis, since the entry that starts them is a bundle of its own. */
+const PRESTARTED = Symbol.for('flyte-sandbox.prestartedChildren');
+
+function prestarted(): Map<string, ChildProcess> {
+  const g = globalThis as { [PRESTARTED]?: Map<string, ChildProcess> };
+  return (g[PRESTARTED] ??= new Map());
+}
+
+/**
+ * Start the child of `bundled` now, for the next `WatchedChild` of it to
+ * take over: for an entry point that will need it, to start it while the
+ * rest of the program loads (debug-adapter/boot.ts). Killed at exit unless
+ * taken; it also dies with this process on its own (exitWithParent).
+ */
+export function prestartChild(bundled: string, source: string): void {
+  const { module, execArgv } = entry(bundled, source);
+  const child = forkChild(module, execArgv);
+  prestarted().set(bundled, child);
+  process.once('exit', () => {
+    if (prestarted().get(bundled) !== child) return;
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  });
+}
+
+function takePrestarted(bundled: string): ChildProcess | undefined {
+  const child = prestarted().get(bundled);
+  prestarted().delete(bundled);
+  if (!child) return undefined;
+  if (child.connected && child.exitCode === null && child.signalCode === null) return child;
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // gone already
+  }
+  return undefined;
+}
+
 export class WatchedChild {
   private readonly child: ChildProcess;
   private lastAnswer = Date.now();
@@ -46,8 +92,7 @@ export class WatchedChild {
   constructor(bundled: string, source: string, toleranceMs: number, private readonly on: ChildEvents) {
     this.toleranceMs = toleranceMs;
     const { module, execArgv } = entry(bundled, source);
-    // Its own process group, so that killing it takes what it started (the Python worker) along.
-    this.child = fork(module, [], { execArgv: process.env.FLYTE_CHILD_PROF ? [...execArgv, '--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', detached: true, env: childEnv() });
+    this.child = takePrestarted(bundled) ?? forkChild(module, execArgv);
     trackChild(this.child, true);
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);

@@ -8,6 +8,7 @@
 import type { LaunchInfo, StackFrameInfo, StubInfo, ThreadInfo } from '../debug/api.ts';
 import { MAIN_THREAD } from '../debug/api.ts';
 import type { CallRecord } from '../run/outcome.ts';
+import { CallsBySeq } from './callsBySeq.ts';
 
 export class RuntimeMirror {
   private info: LaunchInfo | undefined;
@@ -15,7 +16,7 @@ export class RuntimeMirror {
   private knownInputs: Record<string, unknown> = {};
   private knownStubs: StubInfo[] = [];
   private out = '';
-  private readonly records = new Map<number, CallRecord>();
+  private readonly records = new CallsBySeq();
   private readonly asking = new Map<number, string>();
 
   launched(info: LaunchInfo): void {
@@ -39,7 +40,7 @@ export class RuntimeMirror {
   }
 
   call(r: CallRecord): void {
-    this.records.set(r.seq, r);
+    this.records.set(r);
   }
 
   event(name: string, args: unknown[]): void {
@@ -52,7 +53,7 @@ export class RuntimeMirror {
       if (o.category === 'stdout') this.out += o.text;
     } else if (name === 'rewound') {
       const { seq } = args[0] as { seq: number };
-      for (const k of [...this.records.keys()]) if (k >= seq) this.records.delete(k);
+      this.records.dropFrom(seq);
     }
   }
 
@@ -86,6 +87,6 @@ export class RuntimeMirror {
   }
 
   calls(): CallRecord[] {
-    return [...this.records.values()].sort((a, b) => a.seq - b.seq);
+    return this.records.values();
   }
 }

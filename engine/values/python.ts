@@ -175,6 +175,10 @@ export function pyRepr(value: unknown, depth = 0): string {
  * the whole text: a local holding a million items shows at once.
  */
 export function pyReprBounded(value: unknown, max: number): string {
+  if (value === null || typeof value !== 'object') {
+    const text = pyRepr(value);
+    return text.length > max ? text.slice(0, max - 1) + '…' : text;
+  }
   let out = '';
   const full = () => out.length > max;
   const walk = (v: unknown, depth: number): void => {
