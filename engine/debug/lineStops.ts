@@ -63,6 +63,8 @@ export class LineStops {
   sets: LocalSet[] = [];
   /** This run decides nothing before this statement count (a replay to a stop seen before; probes before it only keep the log). */
   floor = 0;
+  /** The gate this run asked the sandbox for last: a probe before it is only the gate being ajar (runtimeCore.ts). */
+  wanted = 0;
   /** Filling the log: every statement calls in (nothing is decided before `floor`). */
   logging = false;
   /** The count of the last probe seen: a gap since then makes the loop-header repeat unknown. */
@@ -102,6 +104,12 @@ export class LineStops {
     this.sets = this.sets.filter(s => s.count < count);
   }
 
+  /** Note the gate an answer asks for (null: the sandbox keeps its gate, so the next statement calls in). */
+  answered(a: ProbeAnswer): ProbeAnswer {
+    this.wanted = a ? a[0] : 0;
+    return a;
+  }
+
   /** Forget what the previous run saw (a new run, or a replay, starts). */
   resetRun(): void {
     this.lastSite = [];
@@ -111,6 +119,8 @@ export class LineStops {
   }
 
   onProbe(hit: ProbeHit): ProbeAnswer | Promise<ProbeAnswer> {
+    // Called in only because the gate is never shut for long: nothing to log, decide or assign here.
+    if (hit.count < this.wanted) return [this.gate(hit.count + 1), null];
     // A statement with an assignment is probed twice: before (the values go in) and after (a stop shows them).
     const second = this.afterSet === hit.count;
     this.afterSet = undefined;

@@ -158,6 +158,7 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
     const lines = this.lines;
     if (!history) this.checkpoints.clear();
     if (lines) lines.floor = floor;
+    if (lines) lines.wanted = lines.gate(gateFrom);
     this.sandboxGate = lines ? ajar(lines.gate(gateFrom), Math.max(gateFrom, 0)) : NEVER;
     const code = this.code;
     const run = new SandboxRun(this.task, {
@@ -177,8 +178,8 @@ export abstract class RuntimeCore extends EventEmitter<RuntimeEvents> {
             if (this.unwind.length) this.unwind = [];
             this.lastHit = hit;
             const a = lines.onProbe(hit);
-            if (isThenable(a)) return a.then(x => this.gateAnswered(ajarAnswer(x, hit.count)));
-            return this.gateAnswered(ajarAnswer(a, hit.count));
+            if (isThenable(a)) return a.then(x => this.gateAnswered(ajarAnswer(lines.answered(x), hit.count)));
+            return this.gateAnswered(ajarAnswer(lines.answered(a), hit.count));
           },
           checkpoint: (hit, dump) => this.checkpoints.offer(hit, dump, code!.code, lines.sets),
           report: r => {

@@ -132,7 +132,8 @@ export abstract class RuntimeTravel extends RuntimeCalls {
    */
   protected async ensureLogged(count: number, from?: number): Promise<void> {
     const lines = this.lines!;
-    if (lines.log.complete(count, from ?? 1)) return;
+    // the checkpoint's own statement is not needed (nor logged again: it only resumes the copy)
+    if (lines.log.complete(count, from === undefined ? 1 : from + 1)) return;
     const gateFrom = from === undefined ? 0 : from + 1;
     const hit = this.lineStop?.hit;
     const p = this.pendings.get(MAIN_THREAD);

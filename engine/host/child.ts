@@ -16,7 +16,7 @@ import { CallRecord, type CallOutcome, type ExternalCall } from '../run/outcome.
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { answerPings } from './childProcess.ts';
-import { boundMemory, memoryBound } from './lifetime.ts';
+import { boundMemoryFromNow, memoryBound } from './lifetime.ts';
 import { outcomeFromWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
 import { encodeRecords } from './recordBlock.ts';
 
@@ -95,7 +95,6 @@ function parentResolver(ask: StartOptions['ask']): Resolver | undefined {
 }
 
 async function start(o: StartOptions): Promise<void> {
-  boundMemory(memoryBound(o.limits.maxMemory));
   const profile = o.profile !== undefined ? profileById(o.profile) : undefined;
   if (o.profile !== undefined && !profile) throw new UsageError(`unknown Flyte profile '${o.profile}'`);
   const program = await loadProgram(o.file, { ...(o.text !== undefined ? { text: o.text } : {}), ...(o.roots ? { roots: o.roots } : {}), ...(o.pythonVersion ? { pythonVersion: o.pythonVersion as PythonVersion } : {}), ...(profile ? { profile } : {}) });
@@ -122,6 +121,7 @@ async function start(o: StartOptions): Promise<void> {
   });
   resolvers.push(...chain.resolvers);
   const cassette = chain.cassette;
+  boundMemoryFromNow(memoryBound(o.limits.maxMemory));
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
   run = current;
   current.on('call', r => queueRecord(r, true));

@@ -32,7 +32,7 @@ export function memoryBound(maxMemory: number | null | undefined): number {
 
 /** Why a sandbox process was stopped for its memory, for the user. */
 export function memoryHint(maxMemory: number | null, bound: number): string {
-  return `the debugger stops the sandbox process past ${Math.round(bound / 1048576)} MiB: its heap limit (limits.maxMemory, ${maxMemory} bytes; Flyte itself sets none) plus room for the interpreter, since Monty counts only part of what it allocates (it did not raise MemoryError itself). Monty does not say on which line the memory went`;
+  return `the debugger stops the sandbox process past ${Math.round(bound / 1048576)} MiB: what it held when the run started (its inputs, the program) plus the heap limit (limits.maxMemory, ${maxMemory} bytes; Flyte itself sets none) and room for the interpreter, since Monty counts only part of what it allocates (it did not raise MemoryError itself). Monty does not say on which line the memory went`;
 }
 
 /** What a child writes on stderr, just before it stops itself, when it went past its memory bound. */
@@ -172,6 +172,16 @@ export function exitWithParent(): void {
 /** In a child that watches its parent: stop this process (with a line on stderr) if its RSS goes past `bytes`. */
 export function boundMemory(bytes: number): void {
   watcher?.postMessage({ bound: bytes });
+}
+
+/**
+ * The bound counted from what this process holds now (its inputs parsed, the
+ * program loaded): the sandbox's heap limit is about what the sandbox
+ * allocates, and a 50 MB inputs file alone takes hundreds of MiB on the host
+ * side, as it does in Flyte's own process. 0 stays no bound.
+ */
+export function boundMemoryFromNow(bytes: number): void {
+  boundMemory(bytes ? bytes + process.memoryUsage().rss : 0);
 }
 
 /** The memory bound a child stopped itself at, read from its stderr (see MEMORY_BOUND_MARK). */

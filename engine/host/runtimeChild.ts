@@ -7,7 +7,7 @@ import { DebugRuntime } from '../debug/runtime.ts';
 import type { RuntimeEvents } from '../debug/api.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
-import { boundMemory, memoryBound } from './lifetime.ts';
+import { boundMemoryFromNow, memoryBound } from './lifetime.ts';
 import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
 import { largerThan } from '../values/jsonSize.ts';
 import { encodeRecords } from './recordBlock.ts';
@@ -92,7 +92,7 @@ process.on('message', (m: { t?: string; id?: number; method?: string; args?: unk
     .then(result => {
       if (m.method === 'launch') {
         const maxMemory = (result as { maxMemory?: number | null }).maxMemory;
-        boundMemory(memoryBound(maxMemory === undefined ? DEFAULT_MEMORY : maxMemory));
+        boundMemoryFromNow(memoryBound(maxMemory === undefined ? DEFAULT_MEMORY : maxMemory));
       }
       flush();
       process.send!({ t: 'reply', id, ok: true, result: encode(result) });

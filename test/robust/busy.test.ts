@@ -49,10 +49,10 @@ test('while the sandbox spins: threads and stackTrace are answered, pause stops 
   assert.equal(pause.success, true, pause.message);
   const stop = await s.event<{ reason: string; description: string }>('stopped');
   assert.equal(stop.reason, 'pause');
-  assert.match(stop.description, /^paused in Python code: the sandbox had been running for \d+ s without an external call · line (9|10): /);
+  assert.match(stop.description, /^paused in Python code: the sandbox had been running for \d+ s without an external call · line (10|11): /);
   const frames = ((await s.request('stackTrace', { threadId: 1 })).body as { stackFrames: { id: number; name: string; line: number }[] }).stackFrames;
   assert.equal(frames[0]!.name, 'spin');
-  assert.ok(frames[0]!.line === 9 || frames[0]!.line === 10, `paused in the loop, at line ${frames[0]!.line}`);
+  assert.ok(frames[0]!.line === 10 || frames[0]!.line === 11, `paused in the loop, at line ${frames[0]!.line}`);
   const scope = ((await s.request('scopes', { frameId: frames[0]!.id })).body as { scopes: { name: string; variablesReference: number }[] }).scopes.find(sc => sc.name === 'Locals')!;
   const vars = ((await s.request('variables', { variablesReference: scope.variablesReference })).body as { variables: { name: string; value: string }[] }).variables;
   assert.ok(Number(vars.find(v => v.name === 'x')!.value) > 1000, 'x has been counting up in the loop: paused where it was, not replayed');

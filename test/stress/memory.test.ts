@@ -3,7 +3,8 @@
  * (issue 11: the process reached 874 MB and 1.19 GB). A dict of lists grows
  * past Monty's own count without it noticing, and doubling a string
  * allocates past the limit before Monty checks: both are stopped at the
- * bound (maxMemory + 256 MiB), in the CLI and in a debug session.
+ * bound (what the process held when the run started + maxMemory + 256 MiB),
+ * in the CLI and in a debug session.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -44,7 +45,8 @@ for (const task of ['dicts', 'doubling']) {
     const error = (JSON.parse(r.stdout) as { error: { type: string; message: string } }).error;
     assert.equal(error.type, 'MemoryError');
     const used = Number(/used (\d+) MiB/.exec(error.message)?.[1]);
-    assert.ok(used >= BOUND_MIB && used < BOUND_MIB + 64, `stopped at ${used} MiB: ${error.message}`);
+    // the bound counts from what the process held at the start of the run (a Node process with Monty and the program: well under 256 MiB)
+    assert.ok(used >= BOUND_MIB && used < BOUND_MIB + 256, `stopped at ${used} MiB: ${error.message}`);
   });
 
   test(`debug session: ${task} ends the session with a MemoryError at ${BOUND_MIB} MiB; the adapter lives on`, { timeout: 300_000 }, async () => {
@@ -55,7 +57,7 @@ for (const task of ['dicts', 'doubling']) {
     const result = await s.event<{ status: string; error: { type: string; message: string } }>('flyteSandbox/result');
     assert.equal(result.error.type, 'MemoryError');
     const used = Number(/used (\d+) MiB/.exec(result.error.message)?.[1]);
-    assert.ok(used >= BOUND_MIB && used < BOUND_MIB + 64, `stopped at ${used} MiB: ${result.error.message}`);
+    assert.ok(used >= BOUND_MIB && used < BOUND_MIB + 256, `stopped at ${used} MiB: ${result.error.message}`);
     assert.equal((await s.request('threads')).success, false, 'answered: the run has ended');
     await s.close();
     assert.equal(s.exit?.code, 0);
