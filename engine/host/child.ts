@@ -19,6 +19,7 @@ import { answerPings } from './childProcess.ts';
 import { boundMemoryFromNow, memoryBound } from './lifetime.ts';
 import { outcomeFromWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
 import { encodeRecords } from './recordBlock.ts';
+import { jsonBytes } from '../values/jsonSize.ts';
 
 const send = (m: ToParent) => process.send!(m);
 let run: SandboxRun | undefined;
@@ -121,7 +122,7 @@ async function start(o: StartOptions): Promise<void> {
   });
   resolvers.push(...chain.resolvers);
   const cassette = chain.cassette;
-  boundMemoryFromNow(memoryBound(o.limits.maxMemory));
+  boundMemoryFromNow(memoryBound(o.limits.maxMemory), inputs === undefined ? 0 : jsonBytes(inputs));
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
   run = current;
   current.on('call', r => queueRecord(r, true));

@@ -33,7 +33,7 @@ function entry(bundled: string, source: string): { module: string; execArgv: str
 
 function forkChild(module: string, execArgv: string[]): ChildProcess {
   // Its own process group, so that killing it takes what it started (the Python worker) along.
-  return fork(module, [], { execArgv: process.env.FLYTE_CHILD_PROF ? [...execArgv, '--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', detached: true, env: childEnv() });
+  return fork(module, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', detached: true, env: childEnv() });
 }
 
 /** Children started ahead, by bundle name; on globalThis, since the entry that starts them is a bundle of its own. */

@@ -9,7 +9,7 @@ import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
 import { boundMemoryFromNow, memoryBound } from './lifetime.ts';
 import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
-import { largerThan } from '../values/jsonSize.ts';
+import { jsonBytes, largerThan } from '../values/jsonSize.ts';
 import { encodeRecords } from './recordBlock.ts';
 import { warmUp } from './warmUp.ts';
 
@@ -92,7 +92,8 @@ process.on('message', (m: { t?: string; id?: number; method?: string; args?: unk
     .then(result => {
       if (m.method === 'launch') {
         const maxMemory = (result as { maxMemory?: number | null }).maxMemory;
-        boundMemoryFromNow(memoryBound(maxMemory === undefined ? DEFAULT_MEMORY : maxMemory));
+        const bound = memoryBound(maxMemory === undefined ? DEFAULT_MEMORY : maxMemory);
+        void runtime.inputs().then(inputs => boundMemoryFromNow(bound, jsonBytes(inputs)));
       }
       flush();
       process.send!({ t: 'reply', id, ok: true, result: encode(result) });

@@ -3,6 +3,11 @@ import { dictEntries, isDict } from './python.ts';
 
 /** Whether `value` takes more than `budget` bytes as JSON, roughly (each value with the comma or colon after it). */
 export function largerThan(value: unknown, budget: number): boolean {
+  return jsonBytes(value, budget) > budget;
+}
+
+/** About how many bytes `value` takes as JSON (the walk stops once past `budget`). */
+export function jsonBytes(value: unknown, budget = Infinity): number {
   const stack: unknown[] = [value];
   let size = 0;
   while (stack.length) {
@@ -16,7 +21,7 @@ export function largerThan(value: unknown, budget: number): boolean {
       size += 3;
       for (const [k, x] of dictEntries(v)) stack.push(k, x);
     } else size += 8;
-    if (size > budget) return true;
+    if (size > budget) return size;
   }
-  return false;
+  return size;
 }
