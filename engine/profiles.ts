@@ -165,14 +165,18 @@ function readJson(path: string): { name?: string; version?: string } | undefined
   }
 }
 
-/** The @pydantic/monty version the engine runs (its package.json). */
+let montyVersion: string | undefined;
+
+/** The @pydantic/monty version the engine runs (its package.json; read once, it is this process's Monty). */
 export function engineMontyVersion(): string {
+  if (montyVersion) return montyVersion;
   try {
     const entry = createRequire(import.meta.url).resolve('@pydantic/monty');
-    return readJson(join(dirname(entry), 'package.json'))?.version ?? 'unknown';
+    montyVersion = readJson(join(dirname(entry), 'package.json'))?.version ?? 'unknown';
   } catch {
-    return 'unknown';
+    montyVersion = 'unknown';
   }
+  return montyVersion;
 }
 
 /** This debugger's own version (the package.json above the source tree or the bundle). */

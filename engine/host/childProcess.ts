@@ -171,12 +171,17 @@ export class WatchedChild {
 }
 
 /** In the child: answer the parent's pings (a blocked event loop cannot, which is the point), and die with the parent. */
-export function answerPings(): void {
+/**
+ * `watchParent: false`: the caller starts the parent-death thread itself
+ * (exitWithParent) once it is past its cold start; until then a parent that
+ * dies is noticed through the IPC channel closing.
+ */
+export function answerPings(options: { watchParent?: boolean } = {}): void {
   process.on('message', (m: { t?: string }) => {
     if (m.t === 'ping') process.send!({ t: 'pong' });
   });
   process.on('disconnect', () => process.exit(0));
-  exitWithParent();
+  if (options.watchParent !== false) exitWithParent();
   // Our own bug: one line on stderr (the parent shows its tail), not a Node stack, then out.
   const fatal = (e: unknown) => {
     process.stderr.write(`internal error in the sandbox process: ${e instanceof Error ? e.message : String(e)}${e instanceof Error && process.env.FLYTE_SANDBOX_DEBUG ? `\n${e.stack}` : ''}\n`);

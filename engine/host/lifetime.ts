@@ -182,7 +182,7 @@ export function boundMemory(bytes: number): void {
  * get room of their own on top. 0 stays no bound.
  */
 export function boundMemoryFromNow(bytes: number, inputBytes = 0): void {
-  boundMemory(bytes ? bytes + process.memoryUsage().rss + INPUT_ROOM * inputBytes : 0);
+  boundMemory(bytes ? bytes + process.memoryUsage.rss() + INPUT_ROOM * inputBytes : 0);
 }
 
 /**

@@ -7,11 +7,15 @@ import { DebugRuntime } from '../debug/runtime.ts';
 import type { RuntimeEvents } from '../debug/api.ts';
 import type { CallRecord } from '../run/outcome.ts';
 import { answerPings } from './childProcess.ts';
+import { exitWithParent } from './lifetime.ts';
 import { boundMemoryFromNow, memoryBound } from './lifetime.ts';
 import { decode, encode, INPUTS_IF_SMALL } from './codec.ts';
 import { jsonBytes, largerThan } from '../values/jsonSize.ts';
 import { encodeRecords } from './recordBlock.ts';
 import { warmUp } from './warmUp.ts';
+import { delayWasmTierUp } from './wasmTiering.ts';
+
+delayWasmTierUp();
 
 const runtime = new DebugRuntime();
 runtime.deferRuns = true;
@@ -77,10 +81,13 @@ async function inputsIfSmall(maxBytes: unknown): Promise<Record<string, unknown>
   return largerThan(inputs, Number(maxBytes)) ? null : inputs;
 }
 
-answerPings();
-warmUp();
+// The parent-death thread starts after the first answer: its start-up would otherwise compete with a cold launch.
+answerPings({ watchParent: false });
+let requested = false;
+warmUp(() => requested);
 process.on('message', (m: { t?: string; id?: number; method?: string; args?: unknown }) => {
   if (m.t !== 'call' || m.id === undefined || !m.method) return;
+  requested = true;
   const id = m.id;
   const method = m.method === INPUTS_IF_SMALL ? inputsIfSmall : (runtime as unknown as Record<string, (...a: unknown[]) => unknown>)[m.method];
   if (typeof method !== 'function') {
@@ -97,8 +104,10 @@ process.on('message', (m: { t?: string; id?: number; method?: string; args?: unk
       }
       flush();
       process.send!({ t: 'reply', id, ok: true, result: encode(result) });
+      exitWithParent();
     }, (e: unknown) => {
       flush();
       process.send!({ t: 'reply', id, ok: false, error: encode(e instanceof Error ? e : new Error(String(e))) });
+      exitWithParent();
     });
 });

@@ -5,7 +5,9 @@
  * task through extraction and instrumentation (their code runs cold the
  * first time: a first launch took ~95 ms where the next took ~20). Launch to
  * first stop is shorter by that much (measured ~60-100 ms of a ~250 ms
- * budget). Nothing here reads a file or sends anything.
+ * budget). Nothing here reads a file or sends anything. It gives way to
+ * the first request: a launch that is already waiting pays these costs once,
+ * in its own work, rather than twice over on one core.
  */
 import { createHash } from 'node:crypto';
 import { Monty } from '@pydantic/monty';
@@ -35,10 +37,12 @@ async function warmLaunchPath(): Promise<void> {
   engineMontyVersion();
 }
 
-export function warmUp(): void {
+/** `requested`: whether a request has come in (the warm-up then stops, between steps). */
+export function warmUp(requested: () => boolean): void {
   setImmediate(() => {
+    if (requested()) return;
     createHash('sha256').update('warm').digest('hex');
     new Monty('x = 1\nx').run();
-    void parsePython('import flyte\n\n@env.task\ndef f(x: int) -> int:\n    return g(x)\n').then(() => warmLaunchPath()).catch(() => undefined);
+    void parsePython('import flyte\n\n@env.task\ndef f(x: int) -> int:\n    return g(x)\n').then(() => (requested() ? undefined : warmLaunchPath())).catch(() => undefined);
   });
 }
