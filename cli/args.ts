@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../engine/index.ts';
 import { parseJson } from '../engine/values/json.ts';
 import { JsonSyntaxError } from '../engine/values/json.ts';
@@ -87,45 +87,45 @@ export interface CliArgs {
   remote?: RemoteSettings;
 }
 
-export function parseCli(argv: string[]): CliArgs {
-  let parsed;
+/** node's parseArgs with positionals allowed, its errors as usage errors (without its hint about `--`). */
+export function parseOptions<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        task: { type: 'string' },
-        inputs: { type: 'string' },
-        stubs: { type: 'string' },
-        limits: { type: 'string' },
-        externals: { type: 'string' },
-        'raise-in-sandbox': { type: 'boolean', default: false },
-        'python-version': { type: 'string' },
-        'stub-module': { type: 'string' },
-        forward: { type: 'string' },
-        python: { type: 'string' },
-        'forward-timeout': { type: 'string' },
-        remote: { type: 'string' },
-        project: { type: 'string' },
-        domain: { type: 'string' },
-        config: { type: 'string' },
-        'remote-max-in-flight': { type: 'string' },
-        record: { type: 'string' },
-        replay: { type: 'string' },
-        'record-mode': { type: 'string' },
-        'replay-mismatch': { type: 'string' },
-        redact: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'stop-on-calls': { type: 'boolean', default: false },
-        'no-limits': { type: 'boolean', default: false },
-        'flyte-profile': { type: 'string' },
-        version: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, options });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify .*$/s, ''));
   }
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  const parsed = parseOptions(argv, {
+    task: { type: 'string' },
+    inputs: { type: 'string' },
+    stubs: { type: 'string' },
+    limits: { type: 'string' },
+    externals: { type: 'string' },
+    'raise-in-sandbox': { type: 'boolean', default: false },
+    'python-version': { type: 'string' },
+    'stub-module': { type: 'string' },
+    forward: { type: 'string' },
+    python: { type: 'string' },
+    'forward-timeout': { type: 'string' },
+    remote: { type: 'string' },
+    project: { type: 'string' },
+    domain: { type: 'string' },
+    config: { type: 'string' },
+    'remote-max-in-flight': { type: 'string' },
+    record: { type: 'string' },
+    replay: { type: 'string' },
+    'record-mode': { type: 'string' },
+    'replay-mismatch': { type: 'string' },
+    redact: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    'stop-on-calls': { type: 'boolean', default: false },
+    'no-limits': { type: 'boolean', default: false },
+    'flyte-profile': { type: 'string' },
+    version: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const [command, file, ...rest] = parsed.positionals;
   if (parsed.values.version) return { command: 'version', externals: [], raiseInSandbox: false, json: false, cassette: {} };
   if (parsed.values.help || command === undefined || command === 'help') return { command: 'help', externals: [], raiseInSandbox: false, json: false, cassette: {} };

@@ -1,7 +1,7 @@
 /** `flyte-sandbox import-run RUN|URL --program FILE.py --out CASSETTE.json`: a production run as a cassette. */
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { importProductionRun, UsageError, type ImportProgress } from '../engine/index.ts';
+import { parseOptions } from './args.ts';
 
 function progressLine(p: ImportProgress): string {
   if (p.stage === 'listing') return `listing actions: ${p.done}`;
@@ -10,19 +10,10 @@ function progressLine(p: ImportProgress): string {
 }
 
 export async function importRun(argv: string[], out: (s: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        program: { type: 'string' }, task: { type: 'string' }, python: { type: 'string' }, project: { type: 'string' },
-        domain: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify .*$/s, ''));
-  }
+  const parsed = parseOptions(argv, {
+    program: { type: 'string' }, task: { type: 'string' }, python: { type: 'string' }, project: { type: 'string' },
+    domain: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false },
+  });
   const [run, ...rest] = parsed.positionals;
   const v = parsed.values;
   if (!run) throw new UsageError('import-run needs a run name or the run\'s URL');

@@ -8,7 +8,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { CallOutcome, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
-import { fromWire, toWire, type Wire } from '../values/wire.ts';
+import { callToWire, fromWire } from '../values/wire.ts';
 import { PythonWorker, WorkerError, type WorkerReply } from '../forward/pythonWorker.ts';
 
 export interface ForwardOptions {
@@ -50,17 +50,11 @@ export class ForwardResolver implements Resolver {
 
   /** Forward one call now, whatever `names` says (the interactive "forward this call" action). */
   async forward(call: ForwardedCall): Promise<CallOutcome> {
-    let args: Wire;
-    let kwargs: Wire;
-    try {
-      args = toWire(call.args);
-      kwargs = toWire(call.kwargs);
-    } catch (e) {
-      return forwardError(`the arguments of ${call.function}() cannot be sent to Python: ${(e as Error).message}`);
-    }
+    const wire = callToWire(call, 'Python');
+    if ('error' in wire) return forwardError(wire.error);
     let reply: WorkerReply;
     try {
-      reply = await this.worker.request({ op: 'call', module: this.module, function: call.function, args, kwargs }, call.signal);
+      reply = await this.worker.request({ op: 'call', module: this.module, function: call.function, ...wire }, call.signal);
     } catch (e) {
       if (e instanceof WorkerError) return forwardError(e.message);
       throw e;

@@ -17,7 +17,7 @@ import { PythonWorker, WorkerError, type WorkerReply } from '../forward/pythonWo
 import type { CallOutcome, CallRef, ExternalCall } from '../run/outcome.ts';
 import type { Resolver } from '../run/resolvers.ts';
 import { pyRepr } from '../values/python.ts';
-import { fromWire, toWire, type Wire } from '../values/wire.ts';
+import { callToWire, fromWire } from '../values/wire.ts';
 
 export const DEFAULT_MAX_IN_FLIGHT = 8;
 /** How long a stopped session leaves the worker to abort its runs before it is killed. */
@@ -123,20 +123,14 @@ export class RemoteResolver implements Resolver {
   }
 
   private async run(call: ExternalCall): Promise<CallOutcome> {
-    let args: Wire;
-    let kwargs: Wire;
-    try {
-      args = toWire(call.args);
-      kwargs = toWire(call.kwargs);
-    } catch (e) {
-      return remoteError(`the arguments of ${call.function}() cannot be sent to the cluster: ${(e as Error).message}`);
-    }
+    const wire = callToWire(call, 'the cluster');
+    if ('error' in wire) return remoteError(wire.error);
     if (!(await this.slot(call.signal))) return remoteError(`${call.function}() was abandoned before its run was created`);
     let ref: CallRef | undefined;
     let reply: WorkerReply;
     try {
       reply = await this.worker.request({
-        op: 'remote_call', label: `${call.function}() on the cluster`, module: this.module, function: call.function, args, kwargs,
+        op: 'remote_call', label: `${call.function}() on the cluster`, module: this.module, function: call.function, ...wire,
         config: this.options.config, project: this.options.project, domain: this.options.domain, rootDir: this.options.rootDir,
       }, {
         signal: call.signal,

@@ -50,6 +50,15 @@ export function toWire(value: unknown): Wire {
   throw new TypeError(`cannot encode a ${Object.prototype.toString.call(value)} for the wire`);
 }
 
+/** A call's arguments for another process, or why they cannot go there (`to`: "Python", "the cluster"). */
+export function callToWire(call: { function: string; args: unknown[]; kwargs: Record<string, unknown> }, to: string): { args: Wire; kwargs: Wire } | { error: string } {
+  try {
+    return { args: toWire(call.args), kwargs: toWire(call.kwargs) };
+  } catch (e) {
+    return { error: `the arguments of ${call.function}() cannot be sent to ${to}: ${(e as Error).message}` };
+  }
+}
+
 export function fromWire(wire: Wire): unknown {
   if (wire === null || typeof wire !== 'object') return wire;
   if (Array.isArray(wire)) return wire.map(fromWire);

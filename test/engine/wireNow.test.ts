@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromWire, fromWireOwned, toWire, toWireNow } from '../../engine/values/wire.ts';
+import { callToWire, fromWire, fromWireOwned, toWire, toWireNow } from '../../engine/values/wire.ts';
 import { isTuple, tuple } from '../../engine/values/python.ts';
 import { exceptionValue } from '../../engine/values/exceptions.ts';
 
@@ -17,4 +17,11 @@ test('the IPC shortcuts of the wire encoding give the values the full encoding g
   }
   const list = [1, 2, 3];
   assert.equal(toWireNow(list), list, 'a list of plain values goes as it is');
+});
+
+test('a call whose arguments cannot be encoded says which call and where they were going', () => {
+  assert.deepEqual(callToWire({ function: 'f', args: [1, tuple([2])], kwargs: { k: 'v' } }, 'Python'), { args: [1, { $tuple: [2] }], kwargs: { k: 'v' } });
+  const refused = callToWire({ function: 'f', args: [() => 1], kwargs: {} }, 'the cluster');
+  assert.ok('error' in refused);
+  assert.match(refused.error, /^the arguments of f\(\) cannot be sent to the cluster: cannot encode a \[object Function\]/);
 });
