@@ -19,7 +19,7 @@ const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: tr
 // Node programs: ESM, as the package is.
 await build({
   ...common,
-  entryPoints: { cli: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/boot.ts', debugAdapterMain: 'debug-adapter/main.ts', runtimeHost: 'engine/host/runtimeChild.ts', languageServer: 'language-server/main.ts' },
+  entryPoints: { cli: 'cli/boot.ts', cliMain: 'cli/main.ts', sandboxHost: 'engine/host/child.ts', debugAdapter: 'debug-adapter/boot.ts', debugAdapterMain: 'debug-adapter/main.ts', runtimeHost: 'engine/host/runtimeChild.ts', languageServer: 'language-server/main.ts' },
   outdir: 'dist',
   format: 'esm',
   external: ['@pydantic/monty'],

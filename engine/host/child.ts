@@ -16,10 +16,13 @@ import { CallRecord, type CallOutcome, type ExternalCall } from '../run/outcome.
 import type { Resolver } from '../run/resolvers.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { answerPings } from './childProcess.ts';
-import { boundMemoryFromNow, memoryBound } from './lifetime.ts';
+import { boundMemoryFromNow, exitWithParent, memoryBound } from './lifetime.ts';
 import { outcomeFromWire, type StartOptions, type ToChild, type ToParent, type WireEvent } from './protocol.ts';
 import { encodeRecords } from './recordBlock.ts';
 import { jsonBytes } from '../values/jsonSize.ts';
+import { delayWasmTierUp } from './wasmTiering.ts';
+
+delayWasmTierUp();
 
 const send = (m: ToParent) => process.send!(m);
 let run: SandboxRun | undefined;
@@ -122,6 +125,8 @@ async function start(o: StartOptions): Promise<void> {
   });
   resolvers.push(...chain.resolvers);
   const cassette = chain.cassette;
+  // the parent-death and memory thread starts with the run, not beside the cold start before it
+  exitWithParent();
   boundMemoryFromNow(memoryBound(o.limits.maxMemory), inputs === undefined ? 0 : jsonBytes(inputs));
   const current = new SandboxRun(task, { inputs, resolvers, limits: o.limits, raiseInSandbox: o.raiseInSandbox ?? false, externals: o.externals ?? [] });
   run = current;
@@ -159,4 +164,4 @@ process.on('message', (m: ToChild) => {
       break;
   }
 });
-answerPings();
+answerPings({ watchParent: false });

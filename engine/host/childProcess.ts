@@ -53,6 +53,8 @@ function prestarted(): Map<string, ChildProcess> {
 export function prestartChild(bundled: string, source: string): void {
   const { module, execArgv } = entry(bundled, source);
   const child = forkChild(module, execArgv);
+  // Until it is taken it must not keep this process alive (a command that ends on a usage error).
+  keepsAlive(child, false);
   prestarted().set(bundled, child);
   process.once('exit', () => {
     if (prestarted().get(bundled) !== child) return;
@@ -64,11 +66,22 @@ export function prestartChild(bundled: string, source: string): void {
   });
 }
 
+function keepsAlive(child: ChildProcess, yes: boolean): void {
+  const handles = [child, child.channel, child.stderr as { ref?(): void; unref?(): void } | null];
+  for (const h of handles) {
+    if (yes) h?.ref?.();
+    else h?.unref?.();
+  }
+}
+
 function takePrestarted(bundled: string): ChildProcess | undefined {
   const child = prestarted().get(bundled);
   prestarted().delete(bundled);
   if (!child) return undefined;
-  if (child.connected && child.exitCode === null && child.signalCode === null) return child;
+  if (child.connected && child.exitCode === null && child.signalCode === null) {
+    keepsAlive(child, true);
+    return child;
+  }
   try {
     child.kill('SIGKILL');
   } catch {
