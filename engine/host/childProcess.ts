@@ -183,11 +183,12 @@ export class WatchedChild {
   }
 }
 
-/** In the child: answer the parent's pings (a blocked event loop cannot, which is the point), and die with the parent. */
 /**
- * `watchParent: false`: the caller starts the parent-death thread itself
- * (exitWithParent) once it is past its cold start; until then a parent that
- * dies is noticed through the IPC channel closing.
+ * In the child: answer the parent's pings (a blocked event loop cannot, which
+ * is the point), and die with the parent. `watchParent: false`: the caller
+ * starts the parent-death thread itself (exitWithParent) once it is past its
+ * cold start; until then a parent that dies is noticed through the IPC
+ * channel closing.
  */
 export function answerPings(options: { watchParent?: boolean } = {}): void {
   process.on('message', (m: { t?: string }) => {
