@@ -83,21 +83,19 @@ export class Checkpoints {
     this.lastAt = -Infinity;
   }
 
-  private keep(test: (c: Checkpoint) => boolean): void {
+  private keep(test: (c: Checkpoint, i: number) => boolean): void {
     this.copies = this.copies.filter(test);
     this.bytes = this.copies.reduce((n, c) => n + c.dump.byteLength, 0);
   }
 
-  /** Every other copy goes (the newest stays), and copies come half as often. */
+  /** Every other copy goes (the newest stays), and copies come half as often; of two, the older goes. */
   private thin(): void {
     if (this.copies.length <= 2) {
-      this.copies.shift();
-      this.bytes = this.copies.reduce((n, c) => n + c.dump.byteLength, 0);
+      this.keep((_, i) => i > 0);
       return;
     }
     const last = this.copies.length - 1;
-    this.copies = this.copies.filter((_, i) => i % 2 === 0 || i === last);
-    this.bytes = this.copies.reduce((n, c) => n + c.dump.byteLength, 0);
+    this.keep((_, i) => i % 2 === 0 || i === last);
     this.interval *= 2;
   }
 }

@@ -110,7 +110,7 @@ export abstract class RuntimeTravel extends RuntimeCalls {
    * of configurationDone.
    */
   async resumeSpinning(records: CallRecord[], stdout: string, seconds: number): Promise<void> {
-    const why = `paused: the sandbox had been running Python code for ${seconds} s without an external call ; replayed to the loop it was in, stopped at its first repeat (the iteration it had reached is not known)`;
+    const why = `paused: the sandbox had been running Python code for ${seconds} s without an external call; replayed to the loop it was in, stopped at its first repeat (the iteration it had reached is not known)`;
     if (!this.lines) {
       this.pauseRequested = true;
       this.emit('output', { category: 'console', text: `${why}; the run is not instrumented, so it pauses at the next external call\n` });

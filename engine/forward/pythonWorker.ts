@@ -261,8 +261,11 @@ export class PythonWorker {
     return this.process().send(request, label, this.timeoutMs, options);
   }
 
-  /** Stops the worker (gracefully when `gracefulStopMs` is set); a later request starts a new one. */
-  /** Resolves when the process has exited: a graceful stop lets the worker finish up (abort what it started). */
+  /**
+   * Stops the worker (gracefully when `gracefulStopMs` is set: it finishes
+   * up, aborting what it started); resolves when the process has exited. A
+   * later request starts a new one.
+   */
   dispose(): Promise<void> {
     const proc = this.current;
     proc?.end('the Python worker was disposed', this.options.gracefulStopMs ?? 0);

@@ -47,8 +47,9 @@ function prestarted(): Map<string, ChildProcess> {
 /**
  * Start the child of `bundled` now, for the next `WatchedChild` of it to
  * take over: for an entry point that will need it, to start it while the
- * rest of the program loads (debug-adapter/boot.ts). Killed at exit unless
- * taken; it also dies with this process on its own (exitWithParent).
+ * rest of the program loads (debug-adapter/boot.ts, cli/boot.ts). Killed at
+ * exit unless taken; it also dies with this process on its own (its IPC
+ * channel closing, later its watcher thread: exitWithParent).
  */
 export function prestartChild(bundled: string, source: string): void {
   const { module, execArgv } = entry(bundled, source);

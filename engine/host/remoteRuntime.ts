@@ -235,7 +235,7 @@ export class RemoteRuntime extends EventEmitter<RuntimeEvents> implements Runtim
     old.stop();
     // What set the run going (configurationDone, continue, a step) is done; what asked the old child something is not answered.
     for (const w of this.waiting.values()) {
-      if (w.method && RUNS.has(w.method)) w.resolve(undefined);
+      if (RUNS.has(w.method)) w.resolve(undefined);
       else w.reject(new Error('the sandbox process was replaced to pause the run: ask again'));
     }
     this.waiting.clear();

@@ -14,11 +14,11 @@ import type { RunEvents, RunResult } from '../run/sandboxRun.ts';
 import { fromWire, toWire } from '../values/wire.ts';
 import { outcomeToWire, type StartOptions, type ToChild, type ToParent, type WireCall, type WireEvent } from './protocol.ts';
 import { decodeRecords, kwargsFromWire } from './recordBlock.ts';
+import { WatchedChild } from './childProcess.ts';
+import { memoryHint } from './lifetime.ts';
 
 /** How long a stopped run may take to finish up (its Python workers abort remote runs) before it is killed. */
 const STOP_GRACE_MS = 35_000;
-import { WatchedChild } from './childProcess.ts';
-import { memoryHint } from './lifetime.ts';
 
 export interface ProcessRunOptions extends Omit<StartOptions, 'inputs' | 'stubs' | 'limits' | 'ask'> {
   inputs?: unknown;

@@ -220,8 +220,8 @@ export class SandboxRun extends EventEmitter<RunEvents> {
   private async loop(): Promise<unknown> {
     const h = this.options.history;
     const checkpoint = h?.checkpoint && this.options.instrumentation ? h.checkpoint : undefined;
-    // a checkpoint holds the compiled code: the run that made it compiled it (the run starts after the caller's turn either way)
-    const monty = checkpoint ? await Promise.resolve(undefined) : await this.compile();
+    // a checkpoint holds the compiled code (the run that made it compiled it); either way the run starts after the caller's turn
+    const monty = await (checkpoint ? undefined : this.compile());
     const instr = this.options.instrumentation;
     const inputs = buildInputs(this.task, this.options.inputs, 'inputs', { marshal: !this.plan.fastPath });
     this.montyInputs = inputs;

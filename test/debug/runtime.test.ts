@@ -265,7 +265,7 @@ test('a runtime taking over from a killed one replays its calls and pauses insid
   await second.resumeSpinning(records, '', 12);
   const s = await paused;
   assert.equal(s.reason, 'pause');
-  assert.match(s.description, /^paused: the sandbox had been running Python code for 12 s without an external call ; replayed to the loop it was in, stopped at its first repeat \(the iteration it had reached is not known\) · line \d+: (while a > 0:|k \+= 1)$/);
+  assert.match(s.description, /^paused: the sandbox had been running Python code for 12 s without an external call; replayed to the loop it was in, stopped at its first repeat \(the iteration it had reached is not known\) · line \d+: (while a > 0:|k \+= 1)$/);
   const locals = await second.frameLocals((await second.stack(1))[0]!.id);
   assert.equal(locals!.locals.get('a'), 5);
   assert.ok((locals!.locals.get('k') as number) >= 0);
